@@ -1,0 +1,1 @@
+"""Hardware backends: pluggy plugins that probe devices and place models on them."""

@@ -1,0 +1,144 @@
+"""Build llmrt's native parts: pinned llama.cpp via CMake, then the cffi API-mode extension.
+
+Nothing else lives here. setup.py names ``build_ffi.py:ffibuilder`` in ``cffi_modules``, so
+``pip install -e .`` runs this file; running it directly builds in place::
+
+    python build_ffi.py
+
+Steps:
+1. the pinned source (vendor/llama.cpp.toml) is fetched and verified by vendor/fetch_llama_cpp.py;
+2. CMake builds it in ``<cache>/build/<key>``, key = hash(source sha256, CMake flags), so a second
+   build of the same pin and flags is a no-op; libraries and tools are copied to runtime/_native/;
+3. cffi compiles ``llmrt.runtime._llama`` from the headers in runtime/cdef/, linked against
+   runtime/_native/ with an ``$ORIGIN`` rpath (no LD_LIBRARY_PATH needed).
+
+Environment: ``LLMRT_CACHE_DIR`` (default ~/.cache/llmrt), ``LLMRT_BUILD_JOBS`` (default: cores).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from cffi import FFI
+
+ROOT = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
+CDEF_DIR = ROOT / "runtime" / "cdef"
+NATIVE_DIR = ROOT / "runtime" / "_native"
+# Order matters: common types first.
+CDEF_FILES = ["common.h", "log.h", "backend.h", "model.h", "context.h", "batch.h",
+              "sampler.h", "vocab.h", "quantize.h"]
+
+# No -march=native anywhere: these machines advertise AMX that faults. Every CPU variant is built
+# and the backends' cpu plugin chooses one at run time by executing it.
+CMAKE_FLAGS = [
+    "-DCMAKE_BUILD_TYPE=Release",
+    "-DBUILD_SHARED_LIBS=ON",
+    "-DGGML_NATIVE=OFF",
+    "-DGGML_BACKEND_DL=ON",
+    "-DGGML_CPU_ALL_VARIANTS=ON",
+    "-DGGML_RPC=ON",
+    "-DLLAMA_BUILD_TESTS=OFF",
+    "-DLLAMA_BUILD_EXAMPLES=OFF",
+    "-DLLAMA_BUILD_TOOLS=ON",
+    "-DLLAMA_BUILD_SERVER=ON",
+    "-DLLAMA_BUILD_APP=OFF",
+    "-DLLAMA_OPENSSL=OFF",
+    "-DCMAKE_BUILD_RPATH_USE_ORIGIN=ON",
+]
+TOOLS = ["llama-server", "ggml-rpc-server", "llama-bench"]
+
+
+def _load_fetcher():
+    spec = importlib.util.spec_from_file_location("fetch_llama_cpp",
+                                                  ROOT / "vendor" / "fetch_llama_cpp.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def build_key(source_sha256: str, flags: list[str]) -> str:
+    return hashlib.sha256((source_sha256 + "\n" + "\n".join(flags)).encode()).hexdigest()[:16]
+
+
+def _run(cmd: list[str], cwd: Path | None = None) -> None:
+    print("build_ffi:", " ".join(cmd), file=sys.stderr, flush=True)
+    subprocess.run(cmd, cwd=cwd, check=True)
+
+
+def cmake_build(fetcher) -> Path:
+    """Configure and build llama.cpp (cached); return the build's bin directory."""
+    pin = fetcher.read_pin()
+    src = fetcher.build_source()
+    fetcher.vendor_source()
+    build = fetcher.cache_dir() / "build" / build_key(pin["sha256"], CMAKE_FLAGS)
+    generator = ["-G", "Ninja"] if shutil.which("ninja") else []
+    if not (build / "CMakeCache.txt").exists():
+        _run(["cmake", "-S", str(src), "-B", str(build), *generator, *CMAKE_FLAGS])
+    jobs = os.environ.get("LLMRT_BUILD_JOBS") or str(os.cpu_count() or 2)
+    # every CPU variant, the RPC backend, and the tools later issues and bench/ use
+    _run(["cmake", "--build", str(build), "-j", jobs, "--target", "llama", "ggml", "ggml-rpc",
+          *TOOLS])
+    return build / "bin"
+
+
+def install_native(bin_dir: Path) -> None:
+    """Copy libraries and tools next to the extension (runtime/_native), replacing old ones."""
+    NATIVE_DIR.mkdir(parents=True, exist_ok=True)
+    wanted = [p for p in bin_dir.iterdir()
+              if (p.name.startswith("lib") and ".so" in p.name) or p.name in TOOLS]
+    for p in wanted:
+        dest = NATIVE_DIR / p.name
+        if p.is_symlink():
+            if dest.exists() or dest.is_symlink():
+                dest.unlink()
+            dest.symlink_to(os.readlink(p))
+        elif not dest.exists() or dest.stat().st_mtime < p.stat().st_mtime:
+            tmp = dest.with_name(dest.name + ".tmp")
+            shutil.copy2(p, tmp)
+            os.replace(tmp, dest)
+
+
+def make_ffibuilder() -> FFI:
+    fetcher = _load_fetcher()
+    pin = fetcher.read_pin()
+    bin_dir = cmake_build(fetcher)
+    install_native(bin_dir)
+    src = fetcher.build_source()
+
+    ffibuilder = FFI()
+    ffibuilder.cdef("\n".join((CDEF_DIR / name).read_text() for name in CDEF_FILES))
+    ffibuilder.set_source(
+        "llmrt.runtime._llama",
+        f"""
+#include <stdatomic.h>
+#include "llama.h"
+#include "ggml.h"
+#include "ggml-alloc.h"
+#include "ggml-backend.h"
+
+static const char * llmrt_build_commit(void) {{ return "{pin['llama_cpp_commit']}"; }}
+
+/* abort callback polled by ggml between graph nodes: reads a flag Python sets, no GIL needed */
+static bool llmrt_abort_if_flag(void * flag) {{
+    return atomic_load_explicit((_Atomic int *) flag, memory_order_relaxed) != 0;
+}}
+""",
+        include_dirs=[str(src / "include"), str(src / "ggml" / "include")],
+        library_dirs=[str(NATIVE_DIR)],
+        libraries=["llama", "ggml", "ggml-base"],
+        extra_link_args=["-Wl,-rpath,$ORIGIN/_native"],
+    )
+    return ffibuilder
+
+
+ffibuilder = make_ffibuilder()
+
+if __name__ == "__main__":
+    out = Path(ffibuilder.compile(tmpdir=str(ROOT / "build" / "cffi"), verbose=True))
+    shutil.copy2(out, ROOT / "runtime" / out.name)

@@ -1,0 +1,1 @@
+"""Everything that runs a model: binding, model, context, sampling, generation, chat, engine."""

@@ -1,0 +1,76 @@
+"""llama_model: load, free, metadata."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import ModelLoadError
+from ._lib import NULL, check_ptr, cstr, ffi, lib
+
+
+def load(path: str, *, n_gpu_layers: int, use_mmap: bool, vocab_only: bool,
+         devices: Any = None, main_gpu: int = 0) -> Any:
+    """Load a GGUF file; return the ``llama_model *`` (the caller owns it)."""
+    params = lib.llama_model_default_params()
+    params.n_gpu_layers = n_gpu_layers
+    params.vocab_only = vocab_only
+    params.main_gpu = main_gpu
+    params.load_mode = lib.LLAMA_LOAD_MODE_MMAP if use_mmap else lib.LLAMA_LOAD_MODE_NONE
+    if devices is not None:
+        params.devices = devices
+    return check_ptr(lib.llama_model_load_from_file(path.encode(), params),
+                     f"llama.cpp could not load {path!r}", ModelLoadError)
+
+
+def free(model: Any) -> None:
+    lib.llama_model_free(model)
+
+
+def metadata(model: Any) -> dict[str, str]:
+    out: dict[str, str] = {}
+    buf = ffi.new("char[]", 4096)
+    for i in range(lib.llama_model_meta_count(model)):
+        n = lib.llama_model_meta_key_by_index(model, i, buf, len(buf))
+        if n < 0:
+            continue
+        key = ffi.string(buf).decode("utf-8", "replace")
+        n = lib.llama_model_meta_val_str_by_index(model, i, buf, len(buf))
+        if n >= len(buf):
+            big = ffi.new("char[]", n + 1)
+            lib.llama_model_meta_val_str_by_index(model, i, big, len(big))
+            out[key] = ffi.string(big).decode("utf-8", "replace")
+        elif n >= 0:
+            out[key] = ffi.string(buf).decode("utf-8", "replace")
+    return out
+
+
+def description(model: Any) -> str:
+    buf = ffi.new("char[]", 256)
+    lib.llama_model_desc(model, buf, len(buf))
+    return ffi.string(buf).decode("utf-8", "replace")
+
+
+def chat_template(model: Any) -> str | None:
+    p = lib.llama_model_chat_template(model, NULL)
+    return None if p == NULL else cstr(p)
+
+
+def ftype_name(model: Any) -> str:
+    return cstr(lib.llama_ftype_name(lib.llama_model_ftype(model)))
+
+
+def dims(model: Any) -> dict[str, int]:
+    return {
+        "n_ctx_train": lib.llama_model_n_ctx_train(model),
+        "n_embd": lib.llama_model_n_embd(model),
+        "n_layer": lib.llama_model_n_layer(model),
+        "n_head": lib.llama_model_n_head(model),
+        "n_head_kv": lib.llama_model_n_head_kv(model),
+        "size": lib.llama_model_size(model),
+        "n_params": lib.llama_model_n_params(model),
+        "has_encoder": int(lib.llama_model_has_encoder(model)),
+    }
+
+
+def vocab(model: Any) -> Any:
+    return lib.llama_model_get_vocab(model)

@@ -1,0 +1,123 @@
+"""LLM: the in-process library facade: load a model once, then generate, chat, embed.
+
+    import llmrt
+    with llmrt.load("smollm2:135m") as llm:
+        print(llm.generate("Why is the sky blue?", num_predict=32).text)
+        for piece in llm.chat([{"role": "user", "content": "Hi"}], stream=True):
+            print(piece, end="")
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, overload
+
+from . import bundled
+from .chat import ChatTemplate
+from .context import Context
+from .embed import embed, pooling_for
+from .generate import Generation, GenerationResult, Session
+from .model import Model
+from .options import Options
+
+
+def resolve_model_path(name_or_path: str | os.PathLike[str]) -> Path:
+    """A GGUF path as given, or the cached file of a bundled model name."""
+    p = Path(name_or_path)
+    if p.suffix == ".gguf" or p.exists() or os.sep in str(name_or_path):
+        return p
+    return bundled.ensure(str(name_or_path))
+
+
+class LLM:
+    """A model with one generation context (and an embedding context made on first use)."""
+
+    def __init__(self, model: str | os.PathLike[str], *, num_ctx: int = 4096,
+                 num_batch: int = 512, num_thread: int | None = None,
+                 flash_attn: bool | None = None, **defaults: Any) -> None:
+        t0 = time.perf_counter_ns()
+        self.model = Model(resolve_model_path(model))
+        try:
+            self.ctx = Context(self.model, n_ctx=min(num_ctx, self.model.info.n_ctx_train),
+                               n_batch=num_batch, n_threads=num_thread, flash_attn=flash_attn)
+        except BaseException:
+            self.model.close()
+            raise
+        self.session = Session(self.ctx)
+        self.defaults = Options.from_dict(defaults)
+        self.load_duration = time.perf_counter_ns() - t0
+        self._embed_ctx: Context | None = None
+        self._lock = threading.Lock()
+        tok = self.model.tokenizer
+        self.template = ChatTemplate(
+            self.model.chat_template,
+            bos_token=tok.token_text(tok.bos) if tok.bos >= 0 else "",
+            eos_token=tok.token_text(tok.eos) if tok.eos >= 0 else "")
+
+    def tokenize(self, text: str) -> list[int]:
+        """Tokens of a prompt as llama-server tokenizes it (specials added and parsed)."""
+        tokens = self.model.tokenizer.tokenize(text, add_special=True, parse_special=True)
+        bos = self.model.tokenizer.bos
+        if len(tokens) > 1 and tokens[0] == bos and tokens[1] == bos:
+            tokens = tokens[1:]  # the template already wrote BOS
+        return tokens
+
+    @overload
+    def generate(self, prompt: str, *, stream: bool = ..., grammar: str | None = ...,
+                 cancel: threading.Event | None = ..., options: dict[str, Any] | None = ...,
+                 **opts: Any) -> Any: ...
+
+    def generate(self, prompt: str, *, stream: bool = False, grammar: str | None = None,
+                 cancel: threading.Event | None = None, options: dict[str, Any] | None = None,
+                 **opts: Any) -> GenerationResult | Generation:
+        """Complete ``prompt``. ``stream=True`` returns an iterator of text pieces whose
+        ``.result`` is filled at the end; otherwise the finished GenerationResult."""
+        merged = self.defaults.merge(Options.from_dict({**(options or {}), **opts})).resolved()
+        gen = self.session.generate(self.tokenize(prompt), merged, grammar=grammar,
+                                    cancel=cancel)
+        if stream:
+            return gen
+        for _ in gen:
+            pass
+        return gen.result
+
+    def render(self, messages: list[dict[str, Any]], **kw: Any) -> str:
+        return self.template.render(messages, add_generation_prompt=True, **kw)
+
+    def chat(self, messages: list[dict[str, Any]], *, stream: bool = False,
+             **kw: Any) -> GenerationResult | Generation:
+        return self.generate(self.render(messages), stream=stream, **kw)
+
+    def embed(self, texts: str | list[str], *, normalized: bool = True,
+              truncate: bool = True) -> list[list[float]]:
+        items = [texts] if isinstance(texts, str) else list(texts)
+        with self._lock:
+            if self._embed_ctx is None:
+                self._embed_ctx = Context(self.model, n_ctx=min(2048, self.ctx.n_ctx),
+                                          n_batch=min(2048, self.ctx.n_ctx), embeddings=True,
+                                          pooling=pooling_for(self.model.metadata),
+                                          n_threads=self.ctx.n_threads)
+            vectors, _ = embed(self._embed_ctx, items, normalized=normalized, truncate=truncate)
+        return vectors
+
+    def stream_text(self, prompt: str, **kw: Any) -> Iterator[str]:
+        yield from self.generate(prompt, stream=True, **kw)
+
+    def close(self) -> None:
+        self.session.close()
+        self.model.close()  # closes its contexts first
+
+    def __enter__(self) -> LLM:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def load(model: str | os.PathLike[str], **kw: Any) -> LLM:
+    """Load a GGUF path or a bundled model name (``smollm2:135m``, ``gemma3:270m``)."""
+    return LLM(model, **kw)

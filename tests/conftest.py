@@ -1,0 +1,120 @@
+"""Shared fixtures: the two real test models, loaded once, and llama.cpp's own llama-server."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from llmrt.runtime import bundled, native
+from llmrt.runtime.llm import LLM
+
+MODELS = ["smollm2:135m", "gemma3:270m"]
+
+
+@pytest.fixture(scope="session")
+def smollm2_path() -> Path:
+    return bundled.ensure("smollm2:135m")
+
+
+@pytest.fixture(scope="session")
+def gemma_path() -> Path:
+    return bundled.ensure("gemma3:270m")
+
+
+_llms: dict[str, LLM] = {}
+
+
+def get_llm(name: str) -> LLM:
+    if name not in _llms:
+        _llms[name] = LLM(bundled.ensure(name), num_ctx=2048, num_thread=2)
+    return _llms[name]
+
+
+@pytest.fixture(scope="session")
+def smollm2() -> Iterator[LLM]:
+    yield get_llm("smollm2:135m")
+
+
+@pytest.fixture(scope="session")
+def gemma() -> Iterator[LLM]:
+    yield get_llm("gemma3:270m")
+
+
+@pytest.fixture(scope="session", params=MODELS)
+def any_llm(request: pytest.FixtureRequest) -> LLM:
+    return get_llm(request.param)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LlamaServer:
+    """llama.cpp's own llama-server from the same build, on a free loopback port."""
+
+    def __init__(self, model: Path, *args: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        cmd = [str(native.tool("llama-server")), "-m", str(model), "--host", "127.0.0.1",
+               "--port", str(self.port), "-t", "2", "-c", "2048", "-np", "1", "--no-webui",
+               *args]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                     env={**os.environ, "LLAMA_ARG_HOST": "127.0.0.1"})
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"llama-server exited: {self.proc.stderr.read().decode()[-2000:]}")
+            try:
+                if httpx.get(self.url + "/health", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        self.close()
+        raise RuntimeError("llama-server did not become healthy in 120 s")
+
+    def post(self, path: str, body: dict) -> dict:
+        r = httpx.post(self.url + path, json=body, timeout=120)
+        r.raise_for_status()
+        return r.json()
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc.stderr:
+            self.proc.stderr.close()
+
+
+_servers: dict[str, LlamaServer] = {}
+
+
+@pytest.fixture(scope="session")
+def llama_server() -> Iterator:
+    def get(name: str) -> LlamaServer:
+        if name not in _servers:
+            _servers[name] = LlamaServer(bundled.ensure(name))
+        return _servers[name]
+
+    yield get
+    for s in _servers.values():
+        s.close()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    for llm in _llms.values():
+        llm.close()
+    _llms.clear()
