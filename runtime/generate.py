@@ -136,7 +136,7 @@ class Session:
             result.total_duration = time.perf_counter_ns() - start + result.load_duration
 
     def _reuse_prefix(self, prompt: list[int]) -> int:
-        """Keep the cached cells shared with ``prompt``; return how many prompt tokens they cover."""
+        """Keep the cached cells shared with ``prompt``; return how many tokens they cover."""
         n = 0
         limit = min(len(self.cached), len(prompt) - 1)  # always evaluate >= 1 token for logits
         while n < limit and self.cached[n] == prompt[n]:

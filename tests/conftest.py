@@ -11,7 +11,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from llmrt.runtime import bundled, native
 from llmrt.runtime.llm import LLM
 
@@ -72,7 +71,8 @@ class LlamaServer:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"llama-server exited: {self.proc.stderr.read().decode()[-2000:]}")
+                err = self.proc.stderr.read().decode()[-2000:]
+                raise RuntimeError(f"llama-server exited: {err}")
             try:
                 if httpx.get(self.url + "/health", timeout=2).status_code == 200:
                     return

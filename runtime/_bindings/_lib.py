@@ -21,12 +21,19 @@ except ImportError as exc:  # pragma: no cover - depends on the build
         f"llmrt's compiled module is missing or broken ({exc}); build it with `pip install -e .`"
     ) from exc
 
-_built = ffi.string(lib.llmrt_build_commit()).decode()
-if _built != EXPECTED_LLAMA_CPP_COMMIT:
-    raise NativeBuildError(
-        f"llmrt.runtime._llama was built from llama.cpp {_built}, but this package expects "
-        f"{EXPECTED_LLAMA_CPP_COMMIT}; rebuild with `pip install -e .`"
-    )
+
+
+def verify_build(built: str, expected: str = EXPECTED_LLAMA_CPP_COMMIT) -> None:
+    """Refuse a compiled module built from another llama.cpp than this package expects."""
+    if built != expected:
+        raise NativeBuildError(
+            f"llmrt.runtime._llama was built from llama.cpp {built}, but this package expects "
+            f"{expected}; rebuild with `pip install -e .`"
+        )
+
+
+BUILD_COMMIT = ffi.string(lib.llmrt_build_commit()).decode()
+verify_build(BUILD_COMMIT)
 
 NULL = ffi.NULL
 _log = logging.getLogger("llmrt.llama")

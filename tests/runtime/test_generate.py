@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 
 import pytest
-
 from llmrt.runtime.errors import Cancelled, ContextOverflow
 from llmrt.runtime.llm import LLM
 

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+import msgspec
+import pytest
+from llmrt.runtime.options import DEFAULTS, Options
+
+
+def test_precedence_request_over_modelfile_over_defaults():
+    modelfile = Options.from_dict({"temperature": 0.2, "stop": "<end>", "num_ctx": 1024})
+    request = Options.from_dict({"temperature": 0.9, "unknown_key": 1})
+    r = modelfile.merge(request).resolved()
+    assert r.temperature == 0.9
+    assert r.stop == ["<end>"] and r.num_ctx == 1024
+    assert r.top_k == DEFAULTS["top_k"]
+
+
+def test_wrong_type_names_the_field():
+    with pytest.raises(msgspec.ValidationError, match="top_k"):
+        Options.from_dict({"top_k": "many"})
