@@ -21,6 +21,24 @@ def main() -> None:
 
 
 @main.command()
+def serve() -> None:
+    """Start the Ollama-compatible server (LLMRT_HOST/OLLAMA_HOST, default 127.0.0.1:11434)."""
+    import logging
+
+    import uvicorn
+
+    from llmrt.api.app import create_app
+    from llmrt.api.config import ServerConfig
+
+    config = ServerConfig.from_env()
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("llmrt.llama").setLevel(logging.WARNING)
+    uvicorn.run(create_app(config), host=config.host, port=config.port, log_level="warning",
+                timeout_graceful_shutdown=5)
+
+
+@main.command()
 @click.argument("model")
 @click.argument("prompt", required=False)
 @click.option("--num-predict", "-n", type=int, default=128, show_default=True,

@@ -15,8 +15,7 @@ from .batch import Batch
 from .context import Context
 from .errors import Cancelled, ContextOverflow
 from .options import ResolvedOptions
-from .sampling import SamplerChain
-from .stops import StopMatcher
+from .sequence import Sequence
 
 
 @dataclass(slots=True)
@@ -71,69 +70,52 @@ class Session:
     def _run(self, prompt: list[int], o: ResolvedOptions, grammar: str | None,
              cancel: threading.Event | None, result: GenerationResult) -> Iterator[str]:
         start = time.perf_counter_ns()
-        ctx, tok = self.ctx, self.model.tokenizer
+        ctx = self.ctx
         if not prompt:
             raise ValueError("empty prompt")
         if len(prompt) >= ctx.n_ctx:
             raise ContextOverflow(f"the prompt is {len(prompt)} tokens; the context holds "
                                   f"{ctx.n_ctx}")
-        with self._lock, SamplerChain(self.model, o, grammar=grammar, n_ctx=ctx.n_ctx) as chain:
-            ctx.clear_abort()
-            n_keep = self._reuse_prefix(prompt)
-            for t in prompt:
-                chain.accept(t)  # penalties see the prompt, as llama-server does
-            t0 = time.perf_counter_ns()
-            idx = self._eval(prompt[n_keep:], n_keep)
-            t1 = time.perf_counter_ns()
-            result.prompt_eval_count = len(prompt) - n_keep
-            result.prompt_eval_duration = t1 - t0
-            limit = o.num_predict if o.num_predict >= 0 else ctx.n_ctx
-            stops = StopMatcher(o.stop)
-            decoder = tok.decoder()
-            pos = len(prompt)
-            out_parts: list[str] = []
-            reason = "length"
-            hit = False
+        seq = Sequence(self.model, o, n_ctx=ctx.n_ctx, grammar=grammar)
+        with self._lock:
             try:
-                while result.eval_count < limit:
+                ctx.clear_abort()
+                n_keep = self._reuse_prefix(prompt)
+                seq.accept_prompt(prompt)
+                t0 = time.perf_counter_ns()
+                idx = self._eval(prompt[n_keep:], n_keep)
+                t1 = time.perf_counter_ns()
+                result.prompt_eval_count = len(prompt) - n_keep
+                result.prompt_eval_duration = t1 - t0
+                pos = len(prompt)
+                out: list[str] = []
+                while seq.done_reason is None:
                     if cancel is not None and cancel.is_set():
                         raise Cancelled("generation cancelled")
-                    token = chain.sample(ctx, idx)
-                    if tok.is_eog(token):
-                        reason = "stop"
-                        break
-                    result.eval_count += 1
-                    result.tokens.append(token)
-                    text, hit = stops.push(decoder.feed(token))
+                    text = seq.push(seq.sample(ctx, idx))
+                    if seq.done_reason is None and pos >= ctx.n_ctx:
+                        text += seq.finish("length")
                     if text:
-                        out_parts.append(text)
+                        out.append(text)
                         yield text
-                    if hit:
-                        reason = "stop"
-                        break
-                    if pos >= ctx.n_ctx:
-                        break
-                    self._batch.clear()
-                    idx = self._batch.add(token, pos, 0, True)
-                    ctx.decode(self._batch)
-                    self.cached.append(token)
-                    pos += 1
-                if not hit:  # release what was held back: no stop string came
-                    text, hit = stops.push(decoder.flush())
-                    if not hit:
-                        text += stops.flush()
-                    if text:
-                        out_parts.append(text)
-                        yield text
+                    if seq.done_reason is None:
+                        self._batch.clear()
+                        idx = self._batch.add(seq.tokens[-1], pos, 0, True)
+                        ctx.decode(self._batch)
+                        self.cached.append(seq.tokens[-1])
+                        pos += 1
+                result.eval_duration = time.perf_counter_ns() - t1
             except BaseException:
                 self._forget()
                 raise
             finally:
-                result.eval_duration = time.perf_counter_ns() - t1
-            result.done_reason = reason
-            result.text = "".join(out_parts)
-            result.context = prompt + result.tokens
-            result.total_duration = time.perf_counter_ns() - start + result.load_duration
+                seq.close()
+        result.tokens = seq.tokens
+        result.eval_count = len(seq.tokens)
+        result.done_reason = seq.done_reason or "stop"
+        result.text = "".join(out)
+        result.context = prompt + seq.tokens
+        result.total_duration = time.perf_counter_ns() - start + result.load_duration
 
     def _reuse_prefix(self, prompt: list[int]) -> int:
         """Keep the cached cells shared with ``prompt``; return how many tokens they cover."""

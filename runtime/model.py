@@ -14,6 +14,15 @@ from .errors import ModelLoadError
 from .tokenizer import Tokenizer
 
 GGUF_MAGIC = b"GGUF"
+#: llama_ftype values (llama.h) → the labels Ollama shows as quantization_level
+QUANT_LABELS = {
+    0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 7: "Q8_0", 8: "Q5_0", 9: "Q5_1", 10: "Q2_K",
+    11: "Q3_K_S", 12: "Q3_K_M", 13: "Q3_K_L", 14: "Q4_K_S", 15: "Q4_K_M", 16: "Q5_K_S",
+    17: "Q5_K_M", 18: "Q6_K", 19: "IQ2_XXS", 20: "IQ2_XS", 21: "Q2_K_S", 22: "IQ3_XS",
+    23: "IQ3_XXS", 24: "IQ1_S", 25: "IQ4_NL", 26: "IQ3_S", 27: "IQ3_M", 28: "IQ2_S",
+    29: "IQ2_M", 30: "IQ4_XS", 31: "IQ1_M", 32: "BF16", 36: "TQ1_0", 37: "TQ2_0",
+    38: "MXFP4",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +48,7 @@ class Model(Owner):
                  use_mmap: bool = True, vocab_only: bool = False,
                  devices: list[int] | None = None, main_gpu: int = 0) -> None:
         self.path = str(path)
+        self.vocab_only = vocab_only
         _check_file(Path(self.path))
         native.ensure_backends()
         dev_arr = None
@@ -62,11 +72,12 @@ class Model(Owner):
     @cached_property
     def info(self) -> ModelInfo:
         h = self._live()
-        d = _m.dims(h)
+        d = _m.dims(h, self.vocab_only)
         return ModelInfo(
             path=self.path, description=_m.description(h),
             architecture=self.metadata.get("general.architecture", ""),
-            quantization=_m.ftype_name(h), n_ctx_train=d["n_ctx_train"], n_embd=d["n_embd"],
+            quantization=quant_label(h, _int_or_none(self.metadata.get("general.file_type"))),
+            n_ctx_train=d["n_ctx_train"], n_embd=d["n_embd"],
             n_layer=d["n_layer"], n_head=d["n_head"], n_head_kv=d["n_head_kv"], size=d["size"],
             n_params=d["n_params"], has_encoder=bool(d["has_encoder"]),
         )
@@ -90,3 +101,16 @@ def _check_file(path: Path) -> None:
         magic = f.read(4)
     if magic != GGUF_MAGIC:
         raise ModelLoadError(f"{path} is not a GGUF file (magic {magic!r})")
+
+
+def _int_or_none(v: str | None) -> int | None:
+    try:
+        return int(v) if v is not None else None
+    except ValueError:
+        return None
+
+
+def quant_label(handle: object, file_type: int | None) -> str:
+    if file_type is not None and file_type in QUANT_LABELS:
+        return QUANT_LABELS[file_type]
+    return _m.ftype_name(handle, file_type)

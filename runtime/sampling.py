@@ -31,11 +31,12 @@ class SamplerChain(Owner):
         chain = _s.chain_new()
         self._own(chain, _s.free)
         self._depends_on(model)
+        self._penalties = None  # borrowed from the chain: prompt tokens go to it alone
         try:
             if o.repeat_penalty != 1.0 or o.frequency_penalty or o.presence_penalty:
                 last_n = o.repeat_last_n if o.repeat_last_n >= 0 else (n_ctx or 4096)
-                _s.add_penalties(chain, last_n, o.repeat_penalty, o.frequency_penalty,
-                                 o.presence_penalty)
+                self._penalties = _s.add_penalties(chain, last_n, o.repeat_penalty,
+                                                   o.frequency_penalty, o.presence_penalty)
             if grammar:
                 _s.add_grammar(chain, model.tokenizer.vocab, grammar)
             if o.temperature == 0:
@@ -59,9 +60,13 @@ class SamplerChain(Owner):
         """Sample a token from output ``idx`` of the last decode; the chain accepts it."""
         return _s.sample(self._live(), ctx.handle, idx)
 
-    def accept(self, token: int) -> None:
-        """Feed a prompt token into the penalty history."""
-        _s.accept(self._live(), token)
+    def accept_prompt(self, tokens: list[int]) -> None:
+        """Feed prompt tokens into the penalty history only: a grammar must not see them (it
+        would reject them), as in llama-server."""
+        self._live()
+        if self._penalties is not None:
+            for t in tokens:
+                _s.accept(self._penalties, t)
 
     def reset(self) -> None:
         _s.reset(self._live())

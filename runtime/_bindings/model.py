@@ -55,11 +55,19 @@ def chat_template(model: Any) -> str | None:
     return None if p == NULL else cstr(p)
 
 
-def ftype_name(model: Any) -> str:
-    return cstr(lib.llama_ftype_name(lib.llama_model_ftype(model)))
+def ftype_name(model: Any, file_type: int | None = None) -> str:
+    """The quantization label: from GGUF ``general.file_type`` when given (vocab-only models
+    have no tensors to infer it from), else llama.cpp's reading of the tensors."""
+    code = lib.llama_model_ftype(model) if file_type is None else file_type
+    return cstr(lib.llama_ftype_name(code))
 
 
-def dims(model: Any) -> dict[str, int]:
+def dims(model: Any, vocab_only: bool = False) -> dict[str, int]:
+    """Sizes of a model. A vocab-only model has no layers: llama.cpp asserts (aborting the
+    process) on per-layer queries there, so only what is safe is asked."""
+    if vocab_only:
+        return {"n_ctx_train": lib.llama_model_n_ctx_train(model), "n_embd": 0, "n_layer": 0,
+                "n_head": 0, "n_head_kv": 0, "size": 0, "n_params": 0, "has_encoder": 0}
     return {
         "n_ctx_train": lib.llama_model_n_ctx_train(model),
         "n_embd": lib.llama_model_n_embd(model),

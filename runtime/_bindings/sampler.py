@@ -19,12 +19,15 @@ def free(chain: Any) -> None:
     lib.llama_sampler_free(chain)
 
 
-def _add(chain: Any, smpl: Any, what: str) -> None:
+def _add(chain: Any, smpl: Any, what: str) -> Any:
+    """Append a sampler to the chain, which then owns it; return the (borrowed) sampler."""
     lib.llama_sampler_chain_add(chain, check_ptr(smpl, what, SamplerError))
+    return smpl
 
 
-def add_penalties(chain: Any, last_n: int, repeat: float, freq: float, present: float) -> None:
-    _add(chain, lib.llama_sampler_init_penalties(0, last_n, repeat, freq, present), "penalties")
+def add_penalties(chain: Any, last_n: int, repeat: float, freq: float, present: float) -> Any:
+    return _add(chain, lib.llama_sampler_init_penalties(0, last_n, repeat, freq, present),
+                "penalties")
 
 
 def add_logit_bias(chain: Any, n_vocab: int, bias: dict[int, float]) -> None:

@@ -43,3 +43,8 @@ def test_invalid_sampler_options_raise(smollm2_path: Path):
             SamplerChain(model, Options(temperature=-1).resolved())
         with pytest.raises(SamplerError, match="grammar"):
             SamplerChain(model, Options().resolved(), grammar="root ::= (")
+
+
+def test_vocab_only_model_info_is_safe(smollm2_path: Path):
+    with Model(smollm2_path, vocab_only=True) as m:
+        assert m.info.quantization == "Q4_1" and m.info.n_layer == 0

@@ -1,0 +1,71 @@
+"""One table from errors to HTTP statuses, and the error bodies of both protocols."""
+
+from __future__ import annotations
+
+import msgspec
+from llmrt.runtime.errors import (
+    ContextOverflow,
+    LlmrtError,
+    ModelLoadError,
+    ModelNotFound,
+    SamplerError,
+    TemplateError,
+)
+from llmrt.runtime.scheduler import ServerBusy
+from starlette.requests import Request
+from starlette.responses import Response
+
+
+class BadRequest(LlmrtError, ValueError):
+    """The request is invalid (400)."""
+
+
+#: most specific first
+STATUS: list[tuple[type[BaseException], int]] = [
+    (msgspec.ValidationError, 400),
+    (msgspec.DecodeError, 400),
+    (BadRequest, 400),
+    (SamplerError, 400),
+    (TemplateError, 400),
+    (ContextOverflow, 400),
+    (ModelNotFound, 404),
+    (ServerBusy, 503),
+    (ModelLoadError, 500),
+    (LlmrtError, 500),
+]
+
+
+def status_for(exc: BaseException) -> int:
+    for cls, status in STATUS:
+        if isinstance(exc, cls):
+            return status
+    return 500
+
+
+def message_for(exc: BaseException) -> str:
+    if isinstance(exc, msgspec.DecodeError) and not isinstance(exc, msgspec.ValidationError):
+        return f"invalid JSON: {exc}"
+    return str(exc) or type(exc).__name__
+
+
+def ollama_error(exc: BaseException) -> Response:
+    body = msgspec.json.encode({"error": message_for(exc)})
+    return Response(body, status_code=status_for(exc), media_type="application/json")
+
+
+_OPENAI_TYPES = {400: "invalid_request_error", 404: "not_found_error"}
+
+
+def openai_error(exc: BaseException) -> Response:
+    status = status_for(exc)
+    body = msgspec.json.encode({"error": {
+        "message": message_for(exc), "type": _OPENAI_TYPES.get(status, "api_error"),
+        "param": None, "code": None}})
+    return Response(body, status_code=status, media_type="application/json")
+
+
+async def handle(request: Request, exc: Exception) -> Response:
+    """Starlette exception handler: OpenAI's shape under /v1, Ollama's elsewhere."""
+    if request.url.path.startswith("/v1/"):
+        return openai_error(exc)
+    return ollama_error(exc)

@@ -1,0 +1,350 @@
+"""OpenAI-compatible /v1 routes: chat completions, completions, embeddings, models."""
+
+from __future__ import annotations
+
+import base64
+import random
+import struct
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import msgspec
+from llmrt.runtime.embed import normalize
+from llmrt.runtime.engine import Piece
+from llmrt.runtime.options import Options
+from llmrt.runtime.scheduler import Runner
+from msgspec import UNSET, UnsetType
+from starlette.requests import Request
+from starlette.responses import Response
+
+from .completion import Done, chat_messages, stream
+from .errors import BadRequest
+from .ollama import decode, scheduler_of
+from .streaming import json_response, peek, sse
+
+
+class Base(msgspec.Struct, kw_only=True, omit_defaults=True):
+    pass
+
+
+class StreamOptions(Base):
+    include_usage: bool = False
+
+
+class ChatMessageIn(Base):
+    role: str
+    content: str | list[dict[str, Any]] | None = None
+
+
+class ResponseFormat(Base):
+    type: str = "text"
+    json_schema: dict[str, Any] | None = None
+
+
+class ChatCompletionRequest(Base):
+    model: str
+    messages: list[ChatMessageIn]
+    stream: bool = False
+    stream_options: StreamOptions | None = None
+    max_tokens: int | None = None
+    max_completion_tokens: int | None = None
+    seed: int | None = None
+    stop: str | list[str] | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    frequency_penalty: float | None = None
+    presence_penalty: float | None = None
+    response_format: ResponseFormat | None = None
+    tools: list[dict[str, Any]] | None = None
+
+
+class CompletionRequest(Base):
+    model: str
+    prompt: str
+    stream: bool = False
+    stream_options: StreamOptions | None = None
+    max_tokens: int | None = None
+    seed: int | None = None
+    stop: str | list[str] | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    frequency_penalty: float | None = None
+    presence_penalty: float | None = None
+    suffix: str | None = None
+    echo: bool = False
+
+
+class EmbeddingRequest(Base):
+    model: str
+    input: str | list[str]
+    encoding_format: str = "float"
+    dimensions: int | None = None
+
+
+class Usage(msgspec.Struct):
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+class Delta(Base):
+    role: str | UnsetType = UNSET
+    content: str | UnsetType = UNSET
+
+
+class ChunkChoice(msgspec.Struct):
+    index: int
+    delta: Delta
+    finish_reason: str | None = None
+
+
+class ChatCompletionChunk(msgspec.Struct, omit_defaults=True):
+    id: str
+    object: str
+    created: int
+    model: str
+    system_fingerprint: str
+    choices: list[ChunkChoice]
+    usage: Usage | None = None
+
+
+class ChatMessageOut(msgspec.Struct):
+    role: str
+    content: str
+
+
+class Choice(msgspec.Struct):
+    index: int
+    message: ChatMessageOut
+    finish_reason: str | None
+
+
+class ChatCompletion(msgspec.Struct):
+    id: str
+    object: str
+    created: int
+    model: str
+    system_fingerprint: str
+    choices: list[Choice]
+    usage: Usage
+
+
+class TextChoice(msgspec.Struct):
+    index: int
+    text: str
+    finish_reason: str | None
+
+
+class TextCompletion(msgspec.Struct, omit_defaults=True):
+    id: str
+    object: str
+    created: int
+    model: str
+    system_fingerprint: str
+    choices: list[TextChoice]
+    usage: Usage | None = None
+
+
+class EmbeddingItem(msgspec.Struct):
+    object: str
+    embedding: list[float] | str
+    index: int
+
+
+class EmbeddingList(msgspec.Struct):
+    object: str
+    data: list[EmbeddingItem]
+    model: str
+    usage: dict[str, int]
+
+
+class ModelCard(msgspec.Struct):
+    id: str
+    object: str
+    created: int
+    owned_by: str
+
+
+class ModelList(msgspec.Struct):
+    object: str
+    data: list[ModelCard]
+
+
+FINGERPRINT = "fp_llmrt"
+
+
+def _options(req: ChatCompletionRequest | CompletionRequest, max_tokens: int | None) -> Options:
+    opts: dict[str, Any] = {
+        # OpenAI's defaults differ from Ollama's: temperature 1.0 and top_p 1.0 when absent
+        "temperature": 1.0 if req.temperature is None else req.temperature,
+        "top_p": 1.0 if req.top_p is None else req.top_p,
+    }
+    if max_tokens is not None:
+        opts["num_predict"] = max_tokens
+    if req.seed is not None:
+        opts["seed"] = req.seed
+    if req.stop is not None:
+        opts["stop"] = [req.stop] if isinstance(req.stop, str) else req.stop
+    if req.frequency_penalty is not None:
+        opts["frequency_penalty"] = req.frequency_penalty
+    if req.presence_penalty is not None:
+        opts["presence_penalty"] = req.presence_penalty
+    return Options.from_dict(opts)
+
+
+def _text_of(content: str | list[dict[str, Any]] | None) -> str:
+    if content is None or isinstance(content, str):
+        return content or ""
+    parts = []
+    for part in content:
+        if part.get("type") == "text":
+            parts.append(part.get("text", ""))
+        else:
+            raise BadRequest(f"content part type {part.get('type')!r} is not supported")
+    return "".join(parts)
+
+
+def _finish(reason: str) -> str:
+    return "length" if reason == "length" else "stop"
+
+
+async def chat_completions(request: Request) -> Response:
+    req: ChatCompletionRequest = await decode(request, ChatCompletionRequest)
+    messages = [{"role": m.role, "content": _text_of(m.content)} for m in req.messages]
+    if not messages:
+        raise BadRequest("messages must not be empty")
+    fmt: Any = None
+    if req.response_format is not None and req.response_format.type in ("json_object",
+                                                                         "json_schema"):
+        fmt = "json"
+    options = _options(req, req.max_completion_tokens or req.max_tokens)
+
+    def build(runner: Runner) -> str:
+        return runner.engine.render_chat(chat_messages(runner, messages), tools=req.tools)
+
+    events = stream(scheduler_of(request), req.model, options=options, keep_alive=None,
+                    build_prompt=build, fmt=fmt)
+    await peek(events)  # resolve and load before any byte is sent
+    cid = f"chatcmpl-{random.randrange(1000)}"
+    created = int(time.time())
+
+    def chunk(delta: Delta, finish: str | None = None,
+              usage: Usage | None = None) -> ChatCompletionChunk:
+        choices = [ChunkChoice(0, delta, finish)] if usage is None else []
+        return ChatCompletionChunk(cid, "chat.completion.chunk", created, req.model,
+                                   FINGERPRINT, choices, usage)
+
+    if req.stream:
+        include_usage = bool(req.stream_options and req.stream_options.include_usage)
+
+        async def chunks() -> AsyncIterator[ChatCompletionChunk]:
+            yield chunk(Delta(role="assistant", content=""))
+            async for ev in events:
+                if isinstance(ev, Piece):
+                    yield chunk(Delta(content=ev.text))
+                elif isinstance(ev, Done):
+                    yield chunk(Delta(), _finish(ev.final.done_reason))
+                    if include_usage:
+                        yield chunk(Delta(), None, _usage(ev))
+
+        head, rest = await peek(chunks())
+        return sse(head, rest)
+    text, done = await _collect(events)
+    return json_response(ChatCompletion(
+        cid, "chat.completion", created, req.model, FINGERPRINT,
+        [Choice(0, ChatMessageOut("assistant", text), _finish(done.final.done_reason))],
+        _usage(done)))
+
+
+async def completions(request: Request) -> Response:
+    req: CompletionRequest = await decode(request, CompletionRequest)
+    if req.suffix:
+        raise BadRequest(f'"{req.model}" does not support insert')
+    options = _options(req, req.max_tokens)
+    events = stream(scheduler_of(request), req.model, options=options, keep_alive=None,
+                    build_prompt=lambda runner: req.prompt)
+    await peek(events)
+    cid = f"cmpl-{random.randrange(1000)}"
+    created = int(time.time())
+
+    def record(text: str, finish: str | None, usage: Usage | None = None) -> TextCompletion:
+        choices = [TextChoice(0, text, finish)] if usage is None or finish else []
+        return TextCompletion(cid, "text_completion", created, req.model, FINGERPRINT,
+                              choices, usage)
+
+    if req.stream:
+        include_usage = bool(req.stream_options and req.stream_options.include_usage)
+
+        async def chunks() -> AsyncIterator[TextCompletion]:
+            async for ev in events:
+                if isinstance(ev, Piece):
+                    yield record(ev.text, None)
+                elif isinstance(ev, Done):
+                    yield record("", _finish(ev.final.done_reason))
+                    if include_usage:
+                        yield TextCompletion(cid, "text_completion", created, req.model,
+                                             FINGERPRINT, [], _usage(ev))
+
+        head, rest = await peek(chunks())
+        return sse(head, rest)
+    text, done = await _collect(events)
+    prefix = req.prompt if req.echo else ""
+    return json_response(TextCompletion(
+        cid, "text_completion", created, req.model, FINGERPRINT,
+        [TextChoice(0, prefix + text, _finish(done.final.done_reason))], _usage(done)))
+
+
+async def _collect(events: AsyncIterator[Any]) -> tuple[str, Done]:
+    parts: list[str] = []
+    done: Done | None = None
+    async for ev in events:
+        if isinstance(ev, Piece):
+            parts.append(ev.text)
+        elif isinstance(ev, Done):
+            done = ev
+    assert done is not None
+    return "".join(parts), done
+
+
+def _usage(done: Done) -> Usage:
+    # prompt tokens as llama-server counts them: the whole prompt, cached or not
+    prompt = len(done.context) - done.final.eval_count
+    return Usage(prompt, done.final.eval_count, prompt + done.final.eval_count)
+
+
+async def embeddings(request: Request) -> Response:
+    req: EmbeddingRequest = await decode(request, EmbeddingRequest)
+    texts = [req.input] if isinstance(req.input, str) else list(req.input)
+    if not texts:
+        raise BadRequest("input must not be empty")
+    if req.encoding_format not in ("float", "base64"):
+        raise BadRequest("encoding_format must be float or base64")
+    async with scheduler_of(request).acquire(req.model) as runner:
+        vectors, count = await runner.engine.embed(texts, truncate=True, normalized=True)
+    if req.dimensions:
+        vectors = [normalize(v[: req.dimensions]) for v in vectors]
+    items = []
+    for i, v in enumerate(vectors):
+        data: list[float] | str = v
+        if req.encoding_format == "base64":
+            data = base64.b64encode(struct.pack(f"<{len(v)}f", *v)).decode()
+        items.append(EmbeddingItem("embedding", data, i))
+    return json_response(EmbeddingList("list", items, req.model,
+                                       {"prompt_tokens": count, "total_tokens": count}))
+
+
+async def list_models(request: Request) -> Response:
+    cards = [ModelCard(m.name, "model", m.modified, m.owner)
+             for m in request.app.state.catalog.list()]
+    return json_response(ModelList("list", cards))
+
+
+async def get_model(request: Request) -> Response:
+    name = request.path_params["model"]
+    for m in request.app.state.catalog.list():
+        if m.name == name or m.name.split(":")[0] == name:
+            return json_response(ModelCard(m.name, "model", m.modified, m.owner))
+    from llmrt.runtime.errors import ModelNotFound
+
+    raise ModelNotFound(f"model {name!r} not found")

@@ -1,0 +1,74 @@
+"""The engine interface and the messages that cross it."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import AsyncIterator
+from typing import Any
+
+import msgspec
+
+from ..model import ModelInfo
+from ..options import ResolvedOptions
+
+
+class EngineRequest(msgspec.Struct, kw_only=True):
+    """One generation: prompt tokens and fully resolved options."""
+
+    prompt: list[int]
+    options: ResolvedOptions
+    grammar: str | None = None
+
+
+class Piece(msgspec.Struct, array_like=True, gc=False):
+    """Generated text, streamed as it is released."""
+
+    text: str
+
+
+class Final(msgspec.Struct, kw_only=True, gc=False):
+    """The last message of a generation, with Ollama's counters (durations in ns)."""
+
+    done_reason: str
+    prompt_eval_count: int
+    prompt_eval_duration: int
+    eval_count: int
+    eval_duration: int
+    tokens: list[int]
+
+
+class Engine(abc.ABC):
+    """A loaded model that serves generations, embeddings and tokenization."""
+
+    kind: str
+    info: ModelInfo
+    #: tokens of context each sequence may use
+    num_ctx: int
+    num_parallel: int
+
+    @abc.abstractmethod
+    def generate(self, request: EngineRequest) -> AsyncIterator[Piece | Final]:
+        """Stream Pieces then one Final. Cancelling the consumer cancels the sequence."""
+
+    @abc.abstractmethod
+    async def embed(self, texts: list[str], *, truncate: bool = True,
+                    normalized: bool = True) -> tuple[list[list[float]], int]:
+        """Vectors and the number of prompt tokens used."""
+
+    @abc.abstractmethod
+    def tokenize(self, text: str) -> list[int]: ...
+
+    @abc.abstractmethod
+    def detokenize(self, tokens: list[int]) -> str: ...
+
+    @abc.abstractmethod
+    def render_chat(self, messages: list[dict[str, Any]], *, tools: list[Any] | None = None,
+                    add_generation_prompt: bool = True) -> str: ...
+
+    @abc.abstractmethod
+    def stats(self) -> dict[str, Any]:
+        """Sizes and state for /api/ps and logs."""
+
+    @abc.abstractmethod
+    async def close(self) -> None:
+        """Stop serving, fail pending requests, free everything. Idempotent."""

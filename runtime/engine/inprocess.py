@@ -1,0 +1,408 @@
+"""The in-process engine: one thread owns the llama context and batches every live sequence.
+
+Each step the thread admits waiting requests into free slots (preferring the slot whose cached
+tokens share the longest prefix with the new prompt), puts one token of every generating sequence
+plus prompt chunks of the others into a single ``llama_decode`` batch, samples each sequence with
+its own sampler chain and hands the released text back to the event loop. The event loop never
+runs a llama call; results cross over once per step with ``call_soon_threadsafe`` into each
+request's anyio memory object stream. A request whose consumer goes away is dropped (its KV cells
+freed) at the start of the next step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import anyio
+from anyio.streams.memory import MemoryObjectSendStream
+
+from ..batch import Batch
+from ..chat import ChatTemplate
+from ..context import Context
+from ..embed import embed as run_embed
+from ..embed import pooling_for
+from ..errors import ContextOverflow, LlmrtError
+from ..model import Model
+from ..sequence import Sequence
+from .base import Engine, EngineRequest, Final, Piece
+
+log = logging.getLogger("llmrt.engine")
+_Item = Piece | Final | BaseException
+#: pieces a slow reader may fall behind before its request is cancelled
+STREAM_BUFFER = 4096
+
+
+@dataclass(eq=False)
+class _Job:
+    request: EngineRequest
+    send: MemoryObjectSendStream[_Item]
+    loop: asyncio.AbstractEventLoop
+    cancelled: bool = False
+
+
+@dataclass(eq=False)
+class _EmbedJob:
+    texts: list[str]
+    truncate: bool
+    normalized: bool
+    future: asyncio.Future[Any]
+    loop: asyncio.AbstractEventLoop
+
+
+@dataclass(eq=False)
+class _Slot:
+    seq_id: int
+    cached: list[int] = field(default_factory=list)  # tokens whose KV cells this slot holds
+    job: _Job | None = None
+    seq: Sequence | None = None
+    pending: list[int] = field(default_factory=list)  # prompt tokens not yet decoded
+    out_idx: int = -1  # batch index of this slot's output in the current step
+    n_prompt: int = 0
+    t_prompt: int = 0
+    t_gen_start: int = 0
+
+    @property
+    def busy(self) -> bool:
+        return self.job is not None
+
+
+class InProcessEngine(Engine):
+    kind = "inprocess"
+
+    def __init__(self, model_path: str | Path, *, num_ctx: int = 4096, num_parallel: int = 4,
+                 num_batch: int = 512, num_thread: int | None = None,
+                 flash_attn: bool | None = None, n_gpu_layers: int = 0,
+                 use_mmap: bool = True) -> None:
+        self.model = Model(model_path, n_gpu_layers=n_gpu_layers, use_mmap=use_mmap)
+        try:
+            self.num_ctx = max(4, min(num_ctx, self.model.info.n_ctx_train))
+            self.num_parallel = max(1, num_parallel)
+            self.ctx = Context(self.model, n_ctx=self.num_ctx * self.num_parallel,
+                               n_batch=num_batch, n_seq_max=self.num_parallel,
+                               n_threads=num_thread, flash_attn=flash_attn, kv_unified=True)
+            self.batch = Batch(self.ctx.n_batch, 1)
+        except BaseException:
+            self.model.close()
+            raise
+        self.info = self.model.info
+        tok = self.model.tokenizer
+        self.template = ChatTemplate(
+            self.model.chat_template,
+            bos_token=tok.token_text(tok.bos) if tok.bos >= 0 else "",
+            eos_token=tok.token_text(tok.eos) if tok.eos >= 0 else "")
+        self._slots = [_Slot(i) for i in range(self.num_parallel)]
+        self._inbox: deque[_Job | _EmbedJob] = deque()
+        self._cond = threading.Condition()
+        self._stopping = False
+        self._closed = False
+        self._embed_ctx: Context | None = None
+        self._outbox: list[tuple[_Job, _Item]] = []
+        self.steps = 0
+        self._thread = threading.Thread(target=self._run, daemon=True,
+                                        name=f"llmrt-engine-{Path(model_path).name}")
+        self._thread.start()
+
+    # ---- the event-loop side ------------------------------------------------------------
+
+    async def generate(self, request: EngineRequest) -> AsyncIterator[Piece | Final]:
+        if not request.prompt:
+            raise ValueError("empty prompt")
+        if len(request.prompt) >= self.num_ctx:
+            raise ContextOverflow(f"the prompt is {len(request.prompt)} tokens; the context "
+                                  f"holds {self.num_ctx} (raise num_ctx)")
+        send, recv = anyio.create_memory_object_stream[_Item](STREAM_BUFFER)
+        job = _Job(request, send, asyncio.get_running_loop())
+        self._submit(job)
+        try:
+            async with recv:
+                async for item in recv:
+                    if isinstance(item, BaseException):
+                        raise item
+                    yield item
+                    if isinstance(item, Final):
+                        return
+        finally:
+            if not job.cancelled:
+                job.cancelled = True
+                self._wake()
+
+    async def embed(self, texts: list[str], *, truncate: bool = True,
+                    normalized: bool = True) -> tuple[list[list[float]], int]:
+        loop = asyncio.get_running_loop()
+        job = _EmbedJob(texts, truncate, normalized, loop.create_future(), loop)
+        self._submit(job)
+        return await job.future
+
+    def tokenize(self, text: str) -> list[int]:
+        tokens = self.model.tokenizer.tokenize(text, add_special=True, parse_special=True)
+        bos = self.model.tokenizer.bos
+        if len(tokens) > 1 and tokens[0] == bos and tokens[1] == bos:
+            tokens = tokens[1:]  # the template already wrote BOS
+        return tokens
+
+    def detokenize(self, tokens: list[int]) -> str:
+        return self.model.tokenizer.detokenize(tokens)
+
+    def render_chat(self, messages: list[dict[str, Any]], *, tools: list[Any] | None = None,
+                    add_generation_prompt: bool = True) -> str:
+        return self.template.render(messages, tools=tools,
+                                    add_generation_prompt=add_generation_prompt)
+
+    def stats(self) -> dict[str, Any]:
+        return {"engine": self.kind, "num_ctx": self.num_ctx, "num_parallel": self.num_parallel,
+                "busy_slots": sum(s.busy for s in self._slots), "queued": len(self._inbox),
+                "steps": self.steps, "size": self.info.size, "n_threads": self.ctx.n_threads}
+
+    async def close(self) -> None:
+        await anyio.to_thread.run_sync(self._shutdown)
+
+    def close_sync(self) -> None:
+        self._shutdown()
+
+    def _submit(self, job: _Job | _EmbedJob) -> None:
+        with self._cond:
+            if self._stopping:
+                raise LlmrtError("the model is being unloaded")
+            self._inbox.append(job)
+            self._cond.notify()
+
+    def _wake(self) -> None:
+        with self._cond:
+            self._cond.notify()
+
+    def _shutdown(self) -> None:
+        with self._cond:
+            if self._closed:
+                return
+            self._stopping = True
+            self._cond.notify()
+        self._thread.join()
+        self.batch.close()
+        self.model.close()  # closes its contexts and sampler chains first
+        self._closed = True
+
+    # ---- the engine thread --------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            while self._wait_for_work():
+                self._admit()
+                if any(s.busy for s in self._slots):
+                    self._step()
+                self._flush()
+        except BaseException as exc:  # never die silently: fail everything that waits
+            log.exception("engine thread failed")
+            self._fail_all(exc)
+            return
+        self._fail_all(LlmrtError("the model was unloaded"))
+
+    def _wait_for_work(self) -> bool:
+        with self._cond:
+            while not self._stopping and not self._inbox and not any(s.busy for s in self._slots):
+                self._cond.wait()
+            return not self._stopping
+
+    def _admit(self) -> None:
+        """Move waiting jobs into free slots; run embedding jobs now."""
+        while True:
+            with self._cond:
+                if not self._inbox:
+                    return
+                job = self._inbox[0]
+                if isinstance(job, _EmbedJob):
+                    self._inbox.popleft()
+                else:
+                    if job.cancelled:
+                        self._inbox.popleft()
+                        continue
+                    slot = self._pick_slot(job.request.prompt)
+                    if slot is None:
+                        return
+                    self._inbox.popleft()
+            if isinstance(job, _EmbedJob):
+                self._run_embed(job)
+            else:
+                self._start(slot, job)
+
+    def _pick_slot(self, prompt: list[int]) -> _Slot | None:
+        free = [s for s in self._slots if not s.busy]
+        if not free:
+            return None
+        return max(free, key=lambda s: (_common_prefix(s.cached, prompt), -len(s.cached)))
+
+    def _start(self, slot: _Slot, job: _Job) -> None:
+        req = job.request
+        try:
+            seq = Sequence(self.model, req.options, n_ctx=self.num_ctx, grammar=req.grammar)
+        except LlmrtError as exc:
+            self._emit(job, exc)
+            return
+        n = min(_common_prefix(slot.cached, req.prompt), len(req.prompt) - 1)
+        if n < len(slot.cached) and not self.ctx.seq_rm(slot.seq_id, n, -1):
+            self.ctx.seq_rm(slot.seq_id, -1, -1)
+            n = 0
+        slot.cached = slot.cached[:n]
+        slot.job, slot.seq = job, seq
+        slot.pending = req.prompt[n:]
+        slot.n_prompt = len(slot.pending)
+        slot.t_prompt = 0
+        slot.t_gen_start = 0
+        seq.accept_prompt(req.prompt)
+
+    def _step(self) -> None:
+        for slot in self._slots:
+            if slot.job is not None and slot.job.cancelled:
+                self._release(slot, forget=True)
+        self.batch.clear()
+        budget = self.ctx.n_batch
+        prefilling = []
+        for slot in self._slots:  # generating sequences first: one token each
+            slot.out_idx = -1
+            if slot.seq is not None and not slot.pending:
+                last = slot.seq.tokens[-1]
+                slot.out_idx = self.batch.add(last, len(slot.cached), slot.seq_id, True)
+                slot.cached.append(last)
+                budget -= 1
+        for slot in self._slots:  # then prompt chunks with what is left
+            if slot.seq is not None and slot.pending and budget > 0:
+                chunk = slot.pending[:budget]
+                done = len(chunk) == len(slot.pending)
+                idx = self.batch.add_run(chunk, len(slot.cached), slot.seq_id, last_output=done)
+                slot.out_idx = idx if done else -1
+                slot.cached.extend(chunk)
+                slot.pending = slot.pending[len(chunk):]
+                budget -= len(chunk)
+                prefilling.append(slot)
+        if len(self.batch) == 0:
+            return
+        t0 = time.perf_counter_ns()
+        try:
+            self.ctx.decode(self.batch)
+        except LlmrtError as exc:
+            for slot in self._slots:
+                if slot.job is not None and (slot.out_idx >= 0 or slot in prefilling):
+                    self._emit(slot.job, exc)
+                    self._release(slot, forget=True)
+            self.ctx.clear_abort()
+            return
+        t1 = time.perf_counter_ns()
+        self.steps += 1
+        for slot in prefilling:
+            slot.t_prompt += t1 - t0
+        for slot in self._slots:
+            job, seq = slot.job, slot.seq
+            if slot.out_idx < 0 or job is None or seq is None:
+                continue
+            if slot.t_gen_start == 0:
+                slot.t_gen_start = t1
+            text = seq.push(seq.sample(self.ctx, slot.out_idx))
+            if seq.done_reason is None and len(slot.cached) >= self.num_ctx:
+                text += seq.finish("length")
+            if text:
+                self._emit(job, Piece(text))
+            if seq.done_reason is not None:
+                self._emit(job, Final(
+                    done_reason=seq.done_reason, prompt_eval_count=slot.n_prompt,
+                    prompt_eval_duration=slot.t_prompt, eval_count=len(seq.tokens),
+                    eval_duration=time.perf_counter_ns() - slot.t_gen_start,
+                    tokens=list(seq.tokens)))
+                self._release(slot, forget=False)
+
+    def _release(self, slot: _Slot, *, forget: bool) -> None:
+        """Free the slot. Finished sequences keep their cells for prefix reuse; the last sampled
+        token was never decoded, so the cache stays exactly what the KV holds."""
+        if slot.seq is not None:
+            slot.seq.close()
+        if forget:
+            self.ctx.seq_rm(slot.seq_id, -1, -1)
+            slot.cached = []
+        slot.job = slot.seq = None
+        slot.pending = []
+        slot.out_idx = -1
+
+    def _run_embed(self, job: _EmbedJob) -> None:
+        try:
+            if self._embed_ctx is None:
+                n = min(self.num_ctx, 8192)
+                self._embed_ctx = Context(self.model, n_ctx=n, n_batch=n, embeddings=True,
+                                          pooling=pooling_for(self.model.metadata),
+                                          n_threads=self.ctx.n_threads)
+            result: Any = run_embed(self._embed_ctx, job.texts, normalized=job.normalized,
+                                    truncate=job.truncate)
+            job.loop.call_soon_threadsafe(_settle, job.future, result, None)
+        except BaseException as exc:
+            job.loop.call_soon_threadsafe(_settle, job.future, None, exc)
+
+    def _emit(self, job: _Job, item: _Item) -> None:
+        self._outbox.append((job, item))
+
+    def _flush(self) -> None:
+        """Hand this step's results to their event loops: one call per loop per step."""
+        if not self._outbox:
+            return
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_Job, _Item]]] = {}
+        for job, item in self._outbox:
+            by_loop.setdefault(job.loop, []).append((job, item))
+        self._outbox = []
+        for loop, items in by_loop.items():
+            try:
+                loop.call_soon_threadsafe(_deliver, items)
+            except RuntimeError:  # that loop is closed: its requests are gone
+                for job, _ in items:
+                    job.cancelled = True
+
+    def _fail_all(self, exc: BaseException) -> None:
+        for slot in self._slots:
+            if slot.job is not None:
+                self._emit(slot.job, exc)
+                slot.job = None
+        with self._cond:
+            pending = list(self._inbox)
+            self._inbox.clear()
+        for job in pending:
+            if isinstance(job, _EmbedJob):
+                job.loop.call_soon_threadsafe(_settle, job.future, None, exc)
+            else:
+                self._emit(job, exc)
+        self._flush()
+
+
+def _deliver(items: list[tuple[_Job, _Item]]) -> None:
+    """Runs on the event loop: push items into their requests' streams."""
+    for job, item in items:
+        if job.cancelled:
+            continue
+        try:
+            job.send.send_nowait(item)
+            if not isinstance(item, Piece):
+                job.send.close()
+        except anyio.WouldBlock:  # the reader fell STREAM_BUFFER pieces behind
+            job.cancelled = True
+            job.send.close()
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+            job.cancelled = True
+
+
+def _settle(future: asyncio.Future[Any], result: Any, exc: BaseException | None) -> None:
+    if future.done():
+        return
+    if exc is not None:
+        future.set_exception(exc)
+    else:
+        future.set_result(result)
+
+
+def _common_prefix(a: list[int], b: list[int]) -> int:
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i] == b[i]:
+        i += 1
+    return i
