@@ -70,7 +70,7 @@ async def stream(scheduler: Scheduler, model: str, *, options: Options,
         if prompt is None:
             return
         engine = runner.engine
-        tokens = list(context or []) + engine.tokenize(prompt)
+        tokens = list(context or []) + await engine.tokenize(prompt)
         resolved = runner.spec.options.merge(options).resolved()
         async for item in engine.generate(EngineRequest(prompt=tokens, options=resolved,
                                                         grammar=grammar)):

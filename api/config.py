@@ -50,6 +50,7 @@ class ServerConfig:
             max_queue=int(env("MAX_QUEUE", "512") or 512),
             context_length=int(env("CONTEXT_LENGTH", "4096") or 4096) or 4096,
         )
+        sched.engine = (env("ENGINE", "auto") or "auto").lower()
         fa = env("FLASH_ATTENTION")
         if fa is not None:
             sched.flash_attn = fa.lower() in ("1", "true", "yes", "on")

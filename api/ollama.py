@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import msgspec
-from llmrt.runtime.embed import normalize
 from llmrt.runtime.engine import Piece
 from llmrt.runtime.scheduler import Runner, Scheduler, parse_keep_alive
+from llmrt.runtime.vectors import normalize
 from starlette.requests import Request
 from starlette.responses import Response
 

@@ -10,10 +10,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import msgspec
-from llmrt.runtime.embed import normalize
 from llmrt.runtime.engine import Piece
 from llmrt.runtime.options import Options
 from llmrt.runtime.scheduler import Runner
+from llmrt.runtime.vectors import normalize
 from msgspec import UNSET, UnsetType
 from starlette.requests import Request
 from starlette.responses import Response

@@ -17,12 +17,32 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from .errors import TemplateError
 
-#: ChatML, for models whose GGUF carries no template.
+#: ChatML, for models whose GGUF carries no template (llama.cpp's fallback too).
 CHATML = (
     "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + "
     "message['content'] + '<|im_end|>' + '\\n' }}{% endfor %}"
     "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
 )
+
+#: Gemma's turn format (no system role: the system text opens the first user turn). BOS is
+#: left to the tokenizer, as llama.cpp's built-in "gemma" template does.
+GEMMA = (
+    "{%- if messages and messages[0]['role'] == 'system' -%}"
+    "{%- set prefix = messages[0]['content'] + '\\n\\n' -%}{%- set turns = messages[1:] -%}"
+    "{%- else -%}{%- set prefix = '' -%}{%- set turns = messages -%}{%- endif -%}"
+    "{%- for m in turns -%}"
+    "{{ '<start_of_turn>' + ('model' if m['role'] == 'assistant' else m['role']) + '\\n' }}"
+    "{{ (prefix if loop.first else '') + (m['content'] | trim) + '<end_of_turn>\\n' }}"
+    "{%- endfor -%}"
+    "{%- if add_generation_prompt -%}{{ '<start_of_turn>model\\n' }}{%- endif -%}"
+)
+
+#: Templates by GGUF architecture, for GGUF files that carry none.
+FALLBACKS = {"gemma": GEMMA, "gemma2": GEMMA, "gemma3": GEMMA, "gemma3n": GEMMA}
+
+
+def fallback_template(architecture: str) -> str:
+    return FALLBACKS.get(architecture, CHATML)
 
 
 def _raise(message: str) -> None:
@@ -69,3 +89,18 @@ class ChatTemplate:
             raise
         except Exception as exc:  # jinja2 errors and errors raised inside the template
             raise TemplateError(f"chat template failed to render: {exc}") from exc
+
+
+def template_for(source: str | None, architecture: str, *, bos_token: str = "",
+                 eos_token: str = "") -> ChatTemplate:
+    """The GGUF's own template, else the fallback for its architecture (ChatML by default)."""
+    return ChatTemplate(source or fallback_template(architecture), bos_token=bos_token,
+                        eos_token=eos_token)
+
+
+def template_of(model: Any) -> ChatTemplate:
+    """The chat template of a loaded runtime Model."""
+    tok = model.tokenizer
+    return template_for(model.chat_template, model.info.architecture,
+                        bos_token=tok.token_text(tok.bos) if tok.bos >= 0 else "",
+                        eos_token=tok.token_text(tok.eos) if tok.eos >= 0 else "")

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 from .batch import Batch
 from .errors import ContextOverflow
+from .vectors import normalize
 
 if TYPE_CHECKING:
     from .context import Context
-
-
-def normalize(vec: list[float]) -> list[float]:
-    norm = math.sqrt(math.fsum(x * x for x in vec))
-    return [x / norm for x in vec] if norm > 0 else list(vec)
 
 
 def embed(ctx: Context, texts: list[str], *, normalized: bool = True, truncate: bool = True,

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, overload
 
 from . import bundled
-from .chat import ChatTemplate
+from .chat import template_of
 from .context import Context
 from .embed import embed, pooling_for
 from .generate import Generation, GenerationResult, Session
@@ -52,19 +52,11 @@ class LLM:
         self.load_duration = time.perf_counter_ns() - t0
         self._embed_ctx: Context | None = None
         self._lock = threading.Lock()
-        tok = self.model.tokenizer
-        self.template = ChatTemplate(
-            self.model.chat_template,
-            bos_token=tok.token_text(tok.bos) if tok.bos >= 0 else "",
-            eos_token=tok.token_text(tok.eos) if tok.eos >= 0 else "")
+        self.template = template_of(self.model)
 
     def tokenize(self, text: str) -> list[int]:
         """Tokens of a prompt as llama-server tokenizes it (specials added and parsed)."""
-        tokens = self.model.tokenizer.tokenize(text, add_special=True, parse_special=True)
-        bos = self.model.tokenizer.bos
-        if len(tokens) > 1 and tokens[0] == bos and tokens[1] == bos:
-            tokens = tokens[1:]  # the template already wrote BOS
-        return tokens
+        return self.model.tokenizer.encode_prompt(text)
 
     @overload
     def generate(self, prompt: str, *, stream: bool = ..., grammar: str | None = ...,

@@ -21,7 +21,8 @@ from typing import Any, Protocol
 
 import anyio
 
-from .engine import Engine, InProcessEngine
+from .engine import Engine
+from .engine.factory import make_engine
 from .errors import LlmrtError
 from .options import Options
 
@@ -78,12 +79,16 @@ class SchedulerConfig:
     max_queue: int = 512
     context_length: int = 4096
     flash_attn: bool | None = None
+    engine: str = "auto"
 
 
-def default_engine(spec: ModelSpec, lo: LoadOptions, flash_attn: bool | None) -> Engine:
-    return InProcessEngine(spec.path, num_ctx=lo.num_ctx, num_parallel=lo.num_parallel,
-                           num_batch=lo.num_batch, num_thread=lo.num_thread or None,
-                           flash_attn=flash_attn, use_mmap=lo.use_mmap)
+def default_engine(spec: ModelSpec, lo: LoadOptions, config: SchedulerConfig) -> Engine:
+    engine, reason = make_engine(config.engine, spec.path, num_ctx=lo.num_ctx,
+                                 num_parallel=lo.num_parallel, num_batch=lo.num_batch,
+                                 num_thread=lo.num_thread or None, flash_attn=config.flash_attn,
+                                 use_mmap=lo.use_mmap)
+    log.info("%s runs on the %s engine (%s)", spec.name, engine.kind, reason)
+    return engine
 
 
 @dataclass(eq=False)
@@ -104,7 +109,7 @@ class Runner:
 
 class Scheduler:
     def __init__(self, resolver: Resolver, config: SchedulerConfig | None = None,
-                 engine_factory: Callable[[ModelSpec, LoadOptions, bool | None], Engine]
+                 engine_factory: Callable[[ModelSpec, LoadOptions, SchedulerConfig], Engine]
                  = default_engine) -> None:
         self.resolver = resolver
         self.config = config or SchedulerConfig()
@@ -150,6 +155,10 @@ class Scheduler:
         async with self._load_lock:  # one load at a time, as Ollama does
             while True:
                 r = self._runners.get(str(spec.path))
+                if r is not None and not r.engine.alive:  # e.g. its llama-server child died
+                    log.warning("%s: engine is gone; starting a new one", spec.name)
+                    await self._unload(r)
+                    continue
                 if r is not None and r.load == lo:
                     return r
                 if r is not None:  # same model, other load options: replace it when idle
@@ -167,8 +176,7 @@ class Scheduler:
                     continue
                 t0 = time.perf_counter_ns()
                 log.info("loading %s (%s)", spec.name, lo)
-                engine = await anyio.to_thread.run_sync(self._factory, spec, lo,
-                                                        self.config.flash_attn)
+                engine = await anyio.to_thread.run_sync(self._factory, spec, lo, self.config)
                 runner = Runner(spec, lo, engine, keep_alive if keep_alive is not None
                                 else self.config.keep_alive)
                 runner.load_duration = time.perf_counter_ns() - t0

@@ -32,6 +32,14 @@ class Tokenizer:
                  parse_special: bool = False) -> list[int]:
         return _v.tokenize(self.vocab, text, add_special, parse_special)
 
+    def encode_prompt(self, text: str) -> list[int]:
+        """A prompt as llama-server tokenizes it: specials added and parsed, and one BOS when
+        the rendered template already starts with it."""
+        tokens = self.tokenize(text, add_special=True, parse_special=True)
+        if len(tokens) > 1 and tokens[0] == self.bos and tokens[1] == self.bos:
+            tokens = tokens[1:]
+        return tokens
+
     def detokenize(self, tokens: list[int], *, remove_special: bool = False,
                    unparse_special: bool = False) -> str:
         raw = _v.detokenize(self.vocab, list(tokens), remove_special, unparse_special)

@@ -99,15 +99,16 @@ class LlamaServer:
             self.proc.stderr.close()
 
 
-_servers: dict[str, LlamaServer] = {}
+_servers: dict[tuple[str, ...], LlamaServer] = {}
 
 
 @pytest.fixture(scope="session")
 def llama_server() -> Iterator:
-    def get(name: str) -> LlamaServer:
-        if name not in _servers:
-            _servers[name] = LlamaServer(bundled.ensure(name))
-        return _servers[name]
+    def get(name: str, *args: str) -> LlamaServer:
+        key = (name, *args)
+        if key not in _servers:
+            _servers[key] = LlamaServer(bundled.ensure(name), *args)
+        return _servers[key]
 
     yield get
     for s in _servers.values():

@@ -1,12 +1,15 @@
 """Engines run a loaded model. The server and scheduler only see the ``Engine`` interface.
 
-- ``InProcessEngine`` (inprocess.py): the cffi binding, one thread with continuous batching.
-- the subprocess engine (a llama-server child) arrives with its own issue.
+- ``inprocess.InProcessEngine``: the cffi binding, one thread with continuous batching.
+- ``subprocess.SubprocessEngine``: a llama-server child from the same build.
+- ``factory.make_engine`` picks one (``LLMRT_ENGINE=auto|inprocess|subprocess``).
+
+Nothing here imports the compiled module until an engine is made, so the subprocess engine works
+when the extension cannot be imported.
 """
 
 from __future__ import annotations
 
 from .base import Engine, EngineRequest, Final, Piece
-from .inprocess import InProcessEngine
 
-__all__ = ["Engine", "EngineRequest", "Final", "InProcessEngine", "Piece"]
+__all__ = ["Engine", "EngineRequest", "Final", "Piece"]

@@ -41,6 +41,8 @@ class Engine(abc.ABC):
     """A loaded model that serves generations, embeddings and tokenization."""
 
     kind: str
+    #: why this kind of engine runs this model (logs, /api/ps, doctor)
+    reason: str = ""
     info: ModelInfo
     #: tokens of context each sequence may use
     num_ctx: int
@@ -56,14 +58,21 @@ class Engine(abc.ABC):
         """Vectors and the number of prompt tokens used."""
 
     @abc.abstractmethod
-    def tokenize(self, text: str) -> list[int]: ...
+    async def tokenize(self, text: str) -> list[int]:
+        """Prompt tokens as llama-server makes them (specials added and parsed, one BOS)."""
 
     @abc.abstractmethod
-    def detokenize(self, tokens: list[int]) -> str: ...
+    async def detokenize(self, tokens: list[int]) -> str: ...
 
     @abc.abstractmethod
     def render_chat(self, messages: list[dict[str, Any]], *, tools: list[Any] | None = None,
-                    add_generation_prompt: bool = True) -> str: ...
+                    add_generation_prompt: bool = True) -> str:
+        """The model's chat template applied to messages (pure Python, safe on the loop)."""
+
+    @property
+    def alive(self) -> bool:
+        """False once the engine cannot serve any more (e.g. its child process died)."""
+        return True
 
     @abc.abstractmethod
     def stats(self) -> dict[str, Any]:

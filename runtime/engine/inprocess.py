@@ -25,7 +25,7 @@ import anyio
 from anyio.streams.memory import MemoryObjectSendStream
 
 from ..batch import Batch
-from ..chat import ChatTemplate
+from ..chat import template_of
 from ..context import Context
 from ..embed import embed as run_embed
 from ..embed import pooling_for
@@ -93,11 +93,7 @@ class InProcessEngine(Engine):
             self.model.close()
             raise
         self.info = self.model.info
-        tok = self.model.tokenizer
-        self.template = ChatTemplate(
-            self.model.chat_template,
-            bos_token=tok.token_text(tok.bos) if tok.bos >= 0 else "",
-            eos_token=tok.token_text(tok.eos) if tok.eos >= 0 else "")
+        self.template = template_of(self.model)
         self._slots = [_Slot(i) for i in range(self.num_parallel)]
         self._inbox: deque[_Job | _EmbedJob] = deque()
         self._cond = threading.Condition()
@@ -141,15 +137,11 @@ class InProcessEngine(Engine):
         self._submit(job)
         return await job.future
 
-    def tokenize(self, text: str) -> list[int]:
-        tokens = self.model.tokenizer.tokenize(text, add_special=True, parse_special=True)
-        bos = self.model.tokenizer.bos
-        if len(tokens) > 1 and tokens[0] == bos and tokens[1] == bos:
-            tokens = tokens[1:]  # the template already wrote BOS
-        return tokens
+    async def tokenize(self, text: str) -> list[int]:
+        return await anyio.to_thread.run_sync(self.model.tokenizer.encode_prompt, text)
 
-    def detokenize(self, tokens: list[int]) -> str:
-        return self.model.tokenizer.detokenize(tokens)
+    async def detokenize(self, tokens: list[int]) -> str:
+        return await anyio.to_thread.run_sync(self.model.tokenizer.detokenize, tokens)
 
     def render_chat(self, messages: list[dict[str, Any]], *, tools: list[Any] | None = None,
                     add_generation_prompt: bool = True) -> str:

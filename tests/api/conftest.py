@@ -22,14 +22,18 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+ENGINES = ["inprocess", "subprocess"]
+
+
 def app_config(**sched: object) -> ServerConfig:
     base = {"num_parallel": 2, "context_length": 2048, "keep_alive": 300.0}
     return ServerConfig(scheduler=SchedulerConfig(**{**base, **sched}))  # type: ignore[arg-type]
 
 
-@pytest.fixture()
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(app_config())
+@pytest.fixture(params=ENGINES)
+async def client(request: pytest.FixtureRequest) -> AsyncIterator[httpx.AsyncClient]:
+    """The app in-process, once per engine: both must behave the same."""
+    app = create_app(app_config(engine=request.param))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test",
@@ -72,8 +76,9 @@ class Server:
             self.proc.stderr.close()
 
 
-@pytest.fixture(scope="session")
-def server() -> Iterator[Server]:
-    s = Server()
+@pytest.fixture(scope="session", params=ENGINES)
+def server(request: pytest.FixtureRequest) -> Iterator[Server]:
+    """A real `llmrt serve`, once per engine."""
+    s = Server(LLMRT_ENGINE=request.param)
     yield s
     s.close()

@@ -15,16 +15,17 @@ WORDS = ["apple", "river", "candle", "orbit"]
 
 
 def _chat(url: str, word: str, n: int, log: list, idx: int) -> str:
-    body = {"model": "smollm2:135m", "stream": True,
-            "messages": [{"role": "user", "content": f"Repeat the word {word} ten times."}],
+    """Stream a continuation of "word, word, ...," (the model keeps repeating it)."""
+    body = {"model": "smollm2:135m", "stream": True, "raw": True,
+            "prompt": ", ".join([word] * 6) + ",",
             "options": {"temperature": 0, "num_predict": n}}
     out = []
-    with httpx.stream("POST", url + "/api/chat", json=body, timeout=120) as r:
+    with httpx.stream("POST", url + "/api/generate", json=body, timeout=120) as r:
         for line in r.iter_lines():
             if line:
                 rec = json.loads(line)
                 log.append((time.monotonic(), idx))
-                out.append(rec["message"]["content"])
+                out.append(rec["response"])
     return "".join(out)
 
 
@@ -45,11 +46,14 @@ def test_four_streams_interleave_without_cross_talk(server):
     first = {i: min(t for t, j in log if j == i) for i in range(4)}
     last = {i: max(t for t, j in log if j == i) for i in range(4)}
     assert max(first.values()) < min(last.values())
-    # no cross-talk: each stream continues its own prompt; temperature 0 matches the single
-    # request over its first tokens (batched kernels may round differently later)
+    # no cross-talk: each stream continues its own prompt and no other; at temperature 0 it
+    # matches its single-request output (observed: all 16 tokens; batched kernels may round
+    # differently, so only the first tokens are asserted)
     for i, w in enumerate(WORDS):
-        assert results[i][:12] == singles[i][:12]
-        assert w in results[i].lower() or singles[i][:12] == results[i][:12]
+        assert singles[i].startswith(f" {w}, {w},")
+        assert results[i][:16] == singles[i][:16]
+        others = [o for o in WORDS if o != w]
+        assert not any(o in results[i] for o in others)
 
 
 def test_disconnected_client_frees_its_slot(server):

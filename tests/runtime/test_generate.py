@@ -113,12 +113,19 @@ def test_prompt_longer_than_context_is_a_clear_error(smollm2: LLM):
         smollm2.generate("hello " * 3000, num_predict=1)
 
 
-def test_chat_template_matches_llama_server(any_llm: LLM, llama_server):
+@pytest.mark.parametrize("system", [False, True])
+def test_chat_template_matches_llama_server(any_llm: LLM, llama_server, system: bool):
     messages = [
         {"role": "user", "content": "Hello!"},
         {"role": "assistant", "content": "Hi, how can I help?"},
         {"role": "user", "content": "What is 2+2?"},
     ]
-    name = "smollm2:135m" if "SmolLM2" in any_llm.model.path else "gemma3:270m"
-    theirs = llama_server(name).post("/apply-template", {"messages": messages})["prompt"]
+    if system:
+        messages.insert(0, {"role": "system", "content": "Answer briefly."})
+    if "SmolLM2" in any_llm.model.path:  # its GGUF carries a jinja template
+        server = llama_server("smollm2:135m")
+    else:  # this Gemma GGUF carries none: ours must equal llama.cpp's built-in "gemma"
+        assert any_llm.model.chat_template is None
+        server = llama_server("gemma3:270m", "--chat-template", "gemma", "--no-jinja")
+    theirs = server.post("/apply-template", {"messages": messages})["prompt"]
     assert any_llm.render(messages) == theirs
