@@ -128,6 +128,19 @@ static const char * llmrt_build_commit(void) {{ return "{pin['llama_cpp_commit']
 static bool llmrt_abort_if_flag(void * flag) {{
     return atomic_load_explicit((_Atomic int *) flag, memory_order_relaxed) != 0;
 }}
+
+/* greedy sampling without building llama.cpp's candidate array: the first maximum, exactly as
+   llama_sampler_init_greedy picks it; -1 when there are no logits for output idx */
+static int32_t llmrt_argmax_logits(struct llama_context * ctx, int32_t idx, int32_t n_vocab) {{
+    const float * logits = llama_get_logits_ith(ctx, idx);
+    if (logits == NULL || n_vocab <= 0) return -1;
+    int32_t best = 0;
+    float best_logit = logits[0];
+    for (int32_t i = 1; i < n_vocab; i++) {{
+        if (logits[i] > best_logit) {{ best_logit = logits[i]; best = i; }}
+    }}
+    return best;
+}}
 """,
         include_dirs=[str(src / "include"), str(src / "ggml" / "include")],
         library_dirs=[str(NATIVE_DIR)],

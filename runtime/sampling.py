@@ -32,6 +32,10 @@ class SamplerChain(Owner):
         self._own(chain, _s.free)
         self._depends_on(model)
         self._penalties = None  # borrowed from the chain: prompt tokens go to it alone
+        self._n_vocab = model.tokenizer.n_vocab
+        # temperature 0 with no penalties and no grammar is a plain argmax: done in C without
+        # building llama.cpp's candidate array (same token as its greedy sampler)
+        self.pure_greedy = False
         try:
             if o.repeat_penalty != 1.0 or o.frequency_penalty or o.presence_penalty:
                 last_n = o.repeat_last_n if o.repeat_last_n >= 0 else (n_ctx or 4096)
@@ -41,6 +45,7 @@ class SamplerChain(Owner):
                 _s.add_grammar(chain, model.tokenizer.vocab, grammar)
             if o.temperature == 0:
                 _s.add_greedy(chain)
+                self.pure_greedy = self._penalties is None and not grammar
             else:
                 if o.top_k > 0:
                     _s.add_top_k(chain, o.top_k)
@@ -58,6 +63,9 @@ class SamplerChain(Owner):
 
     def sample(self, ctx: Context, idx: int) -> int:
         """Sample a token from output ``idx`` of the last decode; the chain accepts it."""
+        if self.pure_greedy:
+            self._live()
+            return _s.argmax(ctx.handle, idx, self._n_vocab)
         return _s.sample(self._live(), ctx.handle, idx)
 
     def accept_prompt(self, tokens: list[int]) -> None:

@@ -78,6 +78,14 @@ def sample(chain: Any, ctx: Any, idx: int) -> int:
     return lib.llama_sampler_sample(chain, ctx, idx)
 
 
+def argmax(ctx: Any, idx: int, n_vocab: int) -> int:
+    """Greedy pick from output ``idx`` of the last decode, computed in C."""
+    token = lib.llmrt_argmax_logits(ctx, idx, n_vocab)
+    if token < 0:
+        raise SamplerError(f"no logits for output {idx}")
+    return token
+
+
 def accept(chain: Any, token: int) -> None:
     lib.llama_sampler_accept(chain, token)
 

@@ -26,3 +26,4 @@ enum ggml_type {
 /* llmrt's own C helpers, defined in build_ffi.py's set_source */
 const char * llmrt_build_commit(void);
 bool llmrt_abort_if_flag(void * flag);
+int32_t llmrt_argmax_logits(struct llama_context * ctx, int32_t idx, int32_t n_vocab);
