@@ -12,7 +12,10 @@ Steps:
 3. cffi compiles ``llmrt.runtime._llama`` from the headers in runtime/cdef/, linked against
    runtime/_native/ with an ``$ORIGIN`` rpath (no LD_LIBRARY_PATH needed).
 
-Environment: ``LLMRT_CACHE_DIR`` (default ~/.cache/llmrt), ``LLMRT_BUILD_JOBS`` (default: cores).
+Environment: ``LLMRT_CACHE_DIR`` (default ~/.cache/llmrt), ``LLMRT_BUILD_JOBS`` (default: cores),
+``LLMRT_BUILD_VULKAN`` = ``auto`` (default: build ``libggml-vulkan`` when glslc and the Vulkan
+headers are installed) | ``on`` | ``off``. The Vulkan backend is a second, separately cached
+CMake build of the same source whose only product is that backend module.
 """
 
 from __future__ import annotations
@@ -52,6 +55,8 @@ CMAKE_FLAGS = [
     "-DCMAKE_BUILD_RPATH_USE_ORIGIN=ON",
 ]
 TOOLS = ["llama-server", "ggml-rpc-server", "llama-bench"]
+VULKAN_FLAGS = [*CMAKE_FLAGS, "-DGGML_VULKAN=ON"]
+PATCH_DIR = ROOT / "vendor" / "patches"
 
 
 def _load_fetcher():
@@ -71,27 +76,60 @@ def _run(cmd: list[str], cwd: Path | None = None) -> None:
     subprocess.run(cmd, cwd=cwd, check=True)
 
 
-def cmake_build(fetcher) -> Path:
-    """Configure and build llama.cpp (cached); return the build's bin directory."""
+def apply_patches(src: Path) -> str:
+    """Apply vendor/patches/*.patch to the build source (idempotent); return their hash."""
+    h = hashlib.sha256()
+    for patch in sorted(PATCH_DIR.glob("*.patch")):
+        h.update(patch.read_bytes())
+        applied = subprocess.run(["patch", "-p1", "-R", "--dry-run", "-s", "-f", "-i",
+                                  str(patch)], cwd=src, capture_output=True).returncode == 0
+        if not applied:
+            _run(["patch", "-p1", "--forward", "-s", "-i", str(patch)], cwd=src)
+    return h.hexdigest()
+
+
+def _cmake(fetcher, flags: list[str], targets: list[str], salt: str = "") -> Path:
+    """Configure (once) and build ``targets`` in the build directory keyed by source+flags."""
     pin = fetcher.read_pin()
     src = fetcher.build_source()
-    fetcher.vendor_source()
-    build = fetcher.cache_dir() / "build" / build_key(pin["sha256"], CMAKE_FLAGS)
+    build = fetcher.cache_dir() / "build" / build_key(pin["sha256"] + salt, flags)
     generator = ["-G", "Ninja"] if shutil.which("ninja") else []
     if not (build / "CMakeCache.txt").exists():
-        _run(["cmake", "-S", str(src), "-B", str(build), *generator, *CMAKE_FLAGS])
+        _run(["cmake", "-S", str(src), "-B", str(build), *generator, *flags])
     jobs = os.environ.get("LLMRT_BUILD_JOBS") or str(os.cpu_count() or 2)
-    # every CPU variant, the RPC backend, and the tools later issues and bench/ use
-    _run(["cmake", "--build", str(build), "-j", jobs, "--target", "llama", "ggml", "ggml-rpc",
-          *TOOLS])
+    _run(["cmake", "--build", str(build), "-j", jobs, "--target", *targets])
     return build / "bin"
 
 
-def install_native(bin_dir: Path) -> None:
+def cmake_build(fetcher) -> Path:
+    """Build llama.cpp (cached): every CPU variant, the RPC backend, and the tools later issues
+    and bench/ use; return the build's bin directory."""
+    fetcher.vendor_source()
+    return _cmake(fetcher, CMAKE_FLAGS, ["llama", "ggml", "ggml-rpc", *TOOLS])
+
+
+def vulkan_wanted() -> bool:
+    mode = os.environ.get("LLMRT_BUILD_VULKAN", "auto").lower()
+    if mode in ("off", "0", "no"):
+        return False
+    if mode in ("on", "1", "yes"):
+        return True
+    return shutil.which("glslc") is not None and Path("/usr/include/vulkan/vulkan.hpp").exists()
+
+
+def vulkan_build(fetcher) -> Path:
+    """The Vulkan backend module alone, from the patched source (a second cached build)."""
+    salt = apply_patches(fetcher.build_source())
+    return _cmake(fetcher, VULKAN_FLAGS, ["ggml-vulkan"], salt=salt)
+
+
+def install_native(bin_dir: Path, only: list[str] | None = None) -> None:
     """Copy libraries and tools next to the extension (runtime/_native), replacing old ones."""
     NATIVE_DIR.mkdir(parents=True, exist_ok=True)
     wanted = [p for p in bin_dir.iterdir()
               if (p.name.startswith("lib") and ".so" in p.name) or p.name in TOOLS]
+    if only is not None:
+        wanted = [p for p in wanted if p.name in only]
     for p in wanted:
         dest = NATIVE_DIR / p.name
         if p.is_symlink():
@@ -109,6 +147,8 @@ def make_ffibuilder() -> FFI:
     pin = fetcher.read_pin()
     bin_dir = cmake_build(fetcher)
     install_native(bin_dir)
+    if vulkan_wanted():
+        install_native(vulkan_build(fetcher), only=["libggml-vulkan.so"])
     src = fetcher.build_source()
 
     ffibuilder = FFI()
