@@ -80,6 +80,13 @@ async def stream(scheduler: Scheduler, model: str, *, options: Options,
                 yield Done(item, time.perf_counter_ns() - start, load_ns, tokens + item.tokens)
 
 
+def render(runner: Runner, messages: list[dict[str, Any]],
+           tools: list[Any] | None = None) -> str:
+    """The chat prompt: the model's template, or its Modelfile TEMPLATE when it set one."""
+    return runner.engine.render_chat(chat_messages(runner, messages), tools=tools,
+                                     template=runner.spec.template)
+
+
 def chat_messages(runner: Runner, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Modelfile MESSAGEs first; the Modelfile SYSTEM unless the chat brings its own."""
     spec = runner.spec

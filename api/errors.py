@@ -5,9 +5,15 @@ from __future__ import annotations
 import msgspec
 from llmrt.runtime.errors import (
     ContextOverflow,
+    DigestMismatch,
+    InvalidDigest,
+    InvalidName,
     LlmrtError,
+    ModelfileError,
     ModelLoadError,
     ModelNotFound,
+    QuantizeError,
+    RegistryAuthError,
     SamplerError,
     TemplateError,
 )
@@ -28,6 +34,12 @@ STATUS: list[tuple[type[BaseException], int]] = [
     (SamplerError, 400),
     (TemplateError, 400),
     (ContextOverflow, 400),
+    (InvalidName, 400),
+    (InvalidDigest, 400),
+    (DigestMismatch, 400),
+    (ModelfileError, 400),
+    (QuantizeError, 400),
+    (RegistryAuthError, 401),
     (ModelNotFound, 404),
     (ServerBusy, 503),
     (ModelLoadError, 500),

@@ -17,7 +17,7 @@ from starlette.responses import Response
 from llmrt import __version__
 
 from . import schema as s
-from .completion import Done, Event, Started, chat_messages, options_from, stream
+from .completion import Done, Event, Started, options_from, render, stream
 from .errors import BadRequest
 from .streaming import json_response, ndjson, peek
 
@@ -76,11 +76,10 @@ async def generate(request: Request) -> Response:
         system = req.system if req.system is not None else runner.spec.system
         messages = ([{"role": "system", "content": system}] if system else []) + [
             {"role": "user", "content": req.prompt}]
-        if req.template is not None:
-            from llmrt.runtime.chat import ChatTemplate
-
-            return ChatTemplate(req.template).render(messages, prompt=req.prompt, system=system)
-        return runner.engine.render_chat(messages)
+        if req.template is not None:  # a jinja template; it also sees `prompt` and `system`
+            return runner.engine.template.with_source(req.template).render(
+                messages, prompt=req.prompt, system=system)
+        return runner.engine.render_chat(messages, template=runner.spec.template)
 
     events = stream(scheduler_of(request), req.model, options=options, keep_alive=keep_alive,
                     build_prompt=build, fmt=req.format, context=req.context)
@@ -134,7 +133,7 @@ async def chat(request: Request) -> Response:
     def build(runner: Runner) -> str | None:
         if not messages:
             return None
-        return runner.engine.render_chat(chat_messages(runner, messages), tools=req.tools)
+        return render(runner, messages, req.tools)
 
     events = stream(scheduler_of(request), req.model, options=options, keep_alive=keep_alive,
                     build_prompt=build, fmt=req.format)

@@ -18,7 +18,7 @@ from msgspec import UNSET, UnsetType
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .completion import Done, chat_messages, stream
+from .completion import Done, render, stream
 from .errors import BadRequest
 from .ollama import decode, scheduler_of
 from .streaming import json_response, peek, sse
@@ -221,7 +221,7 @@ async def chat_completions(request: Request) -> Response:
     options = _options(req, req.max_completion_tokens or req.max_tokens)
 
     def build(runner: Runner) -> str:
-        return runner.engine.render_chat(chat_messages(runner, messages), tools=req.tools)
+        return render(runner, messages, req.tools)
 
     events = stream(scheduler_of(request), req.model, options=options, keep_alive=None,
                     build_prompt=build, fmt=fmt)

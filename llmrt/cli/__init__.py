@@ -162,6 +162,19 @@ def push(model: str, insecure: bool) -> None:
 
 
 @main.command()
+@click.argument("name")
+@click.option("-f", "--file", "modelfile", default="Modelfile", show_default=True,
+              help="The Modelfile to build from.")
+@click.option("-q", "--quantize", default="", help="Quantize to this type (e.g. q4_K_M).")
+@_friendly
+def create(name: str, modelfile: str, quantize: str) -> None:
+    """Create a model NAME from a Modelfile."""
+    from .models import create as create_model
+
+    create_model(name, modelfile, quantize)
+
+
+@main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--model", default=None,
               help="Also plan placement for MODEL (a bundled name or a .gguf path).")

@@ -135,3 +135,30 @@ def transfer(verb: str, model: str, insecure: bool) -> None:
             elif rec.get("status") != status:
                 status = rec.get("status")
                 bars.console.print(status)
+
+
+def create(name: str, modelfile: str, quantize: str) -> None:
+    """Parse the Modelfile here, upload the local files it names as blobs, then /api/create."""
+    from pathlib import Path
+
+    import msgspec
+
+    from llmrt.runtime.store import prepare_modelfile
+
+    path = Path(modelfile)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise CLIError(f"cannot read {modelfile}: {exc.strerror}") from None
+    req, uploads = prepare_modelfile(name, text, base_dir=path.parent, quantize=quantize)
+    with Client(embedded_ok=True) as c:
+        for digest, file in uploads.items():
+            if c.http.head(f"/api/blobs/{digest}").status_code != 200:
+                click.echo(f"uploading {file.name}", err=True)
+                with file.open("rb") as f:
+                    c._check(c.http.post(f"/api/blobs/{digest}", content=f))
+        status = None
+        for rec in c.stream("/api/create", msgspec.to_builtins(req)):
+            if rec.get("status") != status:
+                status = rec.get("status")
+                click.echo(status, err=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..errors import LlmrtError
+from ..errors import QuantizeError
 from ._lib import check, ffi, lib
 
 FTYPES = {
@@ -15,10 +15,6 @@ FTYPES = {
     "q5_k_s": lib.LLAMA_FTYPE_MOSTLY_Q5_K_S, "q5_k_m": lib.LLAMA_FTYPE_MOSTLY_Q5_K_M,
     "q6_k": lib.LLAMA_FTYPE_MOSTLY_Q6_K,
 }
-
-
-class QuantizeError(LlmrtError, ValueError):
-    """Quantization failed or the type is not supported."""
 
 
 def quantize(src: str, dst: str, ftype: str, n_threads: int = 0) -> None:

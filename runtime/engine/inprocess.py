@@ -143,11 +143,6 @@ class InProcessEngine(Engine):
     async def detokenize(self, tokens: list[int]) -> str:
         return await anyio.to_thread.run_sync(self.model.tokenizer.detokenize, tokens)
 
-    def render_chat(self, messages: list[dict[str, Any]], *, tools: list[Any] | None = None,
-                    add_generation_prompt: bool = True) -> str:
-        return self.template.render(messages, tools=tools,
-                                    add_generation_prompt=add_generation_prompt)
-
     def stats(self) -> dict[str, Any]:
         return {"engine": self.kind, "num_ctx": self.num_ctx, "num_parallel": self.num_parallel,
                 "busy_slots": sum(s.busy for s in self._slots), "queued": len(self._inbox),

@@ -228,11 +228,6 @@ class SubprocessEngine(Engine):
         r = await self._http.post("/detokenize", json={"tokens": tokens})
         return r.json()["content"]
 
-    def render_chat(self, messages: list[dict[str, Any]], *, tools: list[Any] | None = None,
-                    add_generation_prompt: bool = True) -> str:
-        return self.template.render(messages, tools=tools,
-                                    add_generation_prompt=add_generation_prompt)
-
     def stats(self) -> dict[str, Any]:
         return {"engine": self.kind, "num_ctx": self.num_ctx, "num_parallel": self.num_parallel,
                 "pid": self._child.proc.pid, "alive": self.alive, "size": self.info.size,

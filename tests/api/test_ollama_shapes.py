@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -127,3 +128,29 @@ async def test_tags_and_show(client):
     assert body["details"]["quantization_level"] == "Q4_1"
     assert body["model_info"]["general.architecture"] == "llama"
     assert "im_start" in body["template"] and "completion" in body["capabilities"]
+
+
+async def test_blobs(client):
+    import hashlib
+
+    data = b"not really a model, just bytes " + os.urandom(8)
+    digest = "sha256:" + hashlib.sha256(data).hexdigest()
+    assert (await client.head(f"/api/blobs/{digest}")).status_code == 404
+    assert (await client.post(f"/api/blobs/{digest}", content=data)).status_code == 201
+    assert (await client.head(f"/api/blobs/{digest}")).status_code == 200
+    assert (await client.post(f"/api/blobs/{digest}", content=data)).status_code == 200
+    wrong = "sha256:" + "0" * 64
+    r = await client.post(f"/api/blobs/{wrong}", content=data)
+    assert r.status_code == 400 and "digest" in r.json()["error"]
+    assert (await client.head(f"/api/blobs/{wrong}")).status_code == 404
+    for bad in ("sha256:../../etc/passwd", "md5:abc", "sha256:" + "g" * 64):
+        assert (await client.head(f"/api/blobs/{bad}")).status_code in (400, 404)
+
+
+async def test_pull_progress_records(client):
+    async with client.stream("POST", "/api/pull", json={"model": "gemma3:270m"}) as r:
+        records = [json.loads(x) async for x in r.aiter_lines() if x]
+    assert r.status_code == 200
+    assert records[0]["status"] == "pulling manifest" and records[-1]["status"] == "success"
+    r = await client.post("/api/pull", json={"model": "nonesuch-model", "stream": False})
+    assert r.status_code in (400, 404, 500) and "error" in r.json()

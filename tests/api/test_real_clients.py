@@ -85,3 +85,24 @@ def test_openai_completions_embeddings_models(ai):
     assert ai.models.retrieve("smollm2:135m").id == "smollm2:135m"
     with pytest.raises(openai.NotFoundError):
         ai.chat.completions.create(model="nonesuch", messages=[{"role": "user", "content": "x"}])
+
+
+def test_ollama_model_management(oc):
+    for _ in oc.pull("smollm2:135m", stream=True):  # a bundled default: no registry needed
+        pass
+    oc.copy("smollm2:135m", "copied-model:v1")
+    names = {m.model for m in oc.list().models}
+    assert {"smollm2:135m", "copied-model:v1"} <= names
+    oc.create(model="pirate-test", from_="smollm2:135m", system="You are a pirate.",
+              parameters={"temperature": 0})
+    shown = oc.show("pirate-test")
+    assert "You are a pirate." in shown.modelfile and "temperature" in shown.parameters
+    r = oc.chat(model="pirate-test", messages=[{"role": "user", "content": "Hi"}],
+                options={"num_predict": 4})
+    assert r.message.content
+    oc.delete("copied-model:v1")
+    oc.delete("pirate-test")
+    assert not {"copied-model:v1", "pirate-test:latest"} & {m.model for m in oc.list().models}
+    with pytest.raises(ollama.ResponseError) as err:
+        oc.delete("pirate-test")
+    assert err.value.status_code == 404
