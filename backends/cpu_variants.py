@@ -104,10 +104,10 @@ def choose(native_dir: Path, *, forced: str | None = None) -> tuple[Verdict | No
     try:
         stored = json.loads(cache.read_text())
         if stored.get("key") == key:
-            verdicts = [Verdict(**v) for v in stored["verdicts"]]
-            chosen = next((v for v in verdicts if v.ok), None)
-            if chosen is not None:
-                return chosen, verdicts
+            cached = [Verdict(**v) for v in stored["verdicts"]]
+            hit = next((v for v in cached if v.ok), None)
+            if hit is not None:
+                return hit, cached
     except (OSError, ValueError, TypeError, KeyError):
         pass
     verdicts: list[Verdict] = []
