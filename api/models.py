@@ -166,3 +166,4 @@ async def _in_thread(start: Callable[[], Iterator[Progress]]) -> AsyncIterator[P
                 yield item
     finally:
         stop.set()
+        send.close()

@@ -9,8 +9,10 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+import anyio
 import msgspec
 from llmrt.runtime.engine import Piece
+from llmrt.runtime.errors import ModelNotFound
 from llmrt.runtime.options import Options
 from llmrt.runtime.scheduler import Runner
 from llmrt.runtime.vectors import normalize
@@ -334,17 +336,21 @@ async def embeddings(request: Request) -> Response:
                                        {"prompt_tokens": count, "total_tokens": count}))
 
 
+def _card(entry: Any) -> ModelCard:
+    parts = entry.name.split("/")
+    owner = parts[-2] if len(parts) > 1 else "library"
+    return ModelCard(entry.name, "model", int(entry.modified_at.timestamp()), owner)
+
+
 async def list_models(request: Request) -> Response:
-    cards = [ModelCard(m.name, "model", m.modified, m.owner)
-             for m in request.app.state.catalog.list()]
-    return json_response(ModelList("list", cards))
+    entries = await anyio.to_thread.run_sync(request.app.state.catalog.list)
+    return json_response(ModelList("list", [_card(e) for e in entries]))
 
 
 async def get_model(request: Request) -> Response:
     name = request.path_params["model"]
-    for m in request.app.state.catalog.list():
-        if m.name == name or m.name.split(":")[0] == name:
-            return json_response(ModelCard(m.name, "model", m.modified, m.owner))
-    from llmrt.runtime.errors import ModelNotFound
-
-    raise ModelNotFound(f"model {name!r} not found")
+    entries = await anyio.to_thread.run_sync(request.app.state.catalog.list)
+    for e in entries:
+        if e.name == name or e.name == f"{name}:latest":
+            return json_response(_card(e))
+    raise ModelNotFound(f'model "{name}" not found')

@@ -38,9 +38,12 @@ class LLM:
 
     def __init__(self, model: str | os.PathLike[str], *, num_ctx: int = 4096,
                  num_batch: int = 512, num_thread: int | None = None,
-                 flash_attn: bool | None = None, **defaults: Any) -> None:
+                 flash_attn: bool | None = None, backend: str | None = None,
+                 **defaults: Any) -> None:
+        """``backend`` names the backend plugin to run on (``"vulkan"``, ``"cpu"``); None
+        leaves it to ``LLMRT_BACKEND``, else the automatic choice."""
         t0 = time.perf_counter_ns()
-        self.model = Model(resolve_model_path(model))
+        self.model = Model(resolve_model_path(model), num_ctx=num_ctx, backend=backend)
         try:
             self.ctx = Context(self.model, n_ctx=min(num_ctx, self.model.info.n_ctx_train),
                                n_batch=num_batch, n_threads=num_thread, flash_attn=flash_attn)

@@ -6,12 +6,16 @@ import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import native
 from ._bindings import model as _m
 from ._owner import Owner
 from .errors import ModelLoadError
 from .tokenizer import Tokenizer
+
+if TYPE_CHECKING:
+    from llmrt.backends.manager import LoadPlan
 
 GGUF_MAGIC = b"GGUF"
 #: llama_ftype values (llama.h) → the labels Ollama shows as quantization_level
@@ -44,19 +48,35 @@ class ModelInfo:
 class Model(Owner):
     """A loaded GGUF model. Use as a context manager or call ``close()``."""
 
-    def __init__(self, path: str | os.PathLike[str], *, n_gpu_layers: int = 0,
+    def __init__(self, path: str | os.PathLike[str], *, n_gpu_layers: int | None = None,
                  use_mmap: bool = True, vocab_only: bool = False,
-                 devices: list[int] | None = None, main_gpu: int = 0) -> None:
+                 devices: list[int] | None = None, main_gpu: int = 0, num_ctx: int = 4096,
+                 parallel: int = 1, backend: str | None = None) -> None:
+        """Load ``path``. The backend plugins choose where it runs (``backend`` or
+        ``LLMRT_BACKEND`` names one, e.g. ``"vulkan"``; otherwise the best available that is
+        not a CPU-type device, else the CPU), planning for ``num_ctx`` x ``parallel`` tokens of
+        KV cache; ``n_gpu_layers`` and ``devices`` (ggml device indices) override the plan."""
         self.path = str(path)
         self.vocab_only = vocab_only
         _check_file(Path(self.path))
-        native.ensure_backends()
+        self.placement: LoadPlan | None = None
+        if vocab_only:
+            native.ensure_backends()
+        else:
+            self.placement = native.place(self.path, num_ctx=num_ctx, parallel=parallel,
+                                          backend=backend)
+            if devices is None:
+                devices = list(self.placement.devices)
+            if n_gpu_layers is None:
+                n_gpu_layers = self.placement.n_gpu_layers
+        self.n_gpu_layers = n_gpu_layers or 0
+        self.devices = tuple(devices) if devices is not None else None
         dev_arr = None
         if devices is not None:
             from ._bindings.backend import device_handles
 
             dev_arr = device_handles(devices)
-        handle = _m.load(self.path, n_gpu_layers=n_gpu_layers, use_mmap=use_mmap,
+        handle = _m.load(self.path, n_gpu_layers=n_gpu_layers or 0, use_mmap=use_mmap,
                          vocab_only=vocab_only, devices=dev_arr, main_gpu=main_gpu)
         self._own(handle, _m.free)
         self.tokenizer = Tokenizer(self, _m.vocab(handle))
@@ -81,6 +101,24 @@ class Model(Owner):
             n_layer=d["n_layer"], n_head=d["n_head"], n_head_kv=d["n_head_kv"], size=d["size"],
             n_params=d["n_params"], has_encoder=bool(d["has_encoder"]),
         )
+
+    @property
+    def offloaded_bytes(self) -> int:
+        """Bytes of the model's weights on offload devices (``/api/ps`` ``size_vram``): the
+        offloaded layers, and the whole ``info.size`` once the output head is there too
+        (llama.cpp keeps only the token-embedding lookup on the host; Ollama also calls that
+        100% GPU). KV cache and compute buffers are not counted, as ``info.size`` does not."""
+        if not self.n_gpu_layers or not self.devices:
+            return 0
+        info = self.info
+        if self.n_gpu_layers > info.n_layer:
+            return info.size
+        sizes = self.placement.selection.sizes if self.placement is not None else None
+        if sizes is None or sizes.n_layer != info.n_layer:  # header unreadable: by layer count
+            return info.size * self.n_gpu_layers // (info.n_layer + 1)
+        from llmrt.backends.placement import offloaded_bytes
+
+        return min(info.size, offloaded_bytes(sizes, self.n_gpu_layers))
 
     @cached_property
     def chat_template(self) -> str | None:

@@ -1,7 +1,9 @@
 """Where the native build lives, and loading the ggml backend libraries before a model loads.
 
-``ensure_backends`` is the one place that loads backend libraries; it never calls
-``ggml_backend_load_all`` (which would pick the AMX variant on these machines and crash).
+Backends are chosen by the backend plugins (``llmrt.backends``): ``ensure_backends`` loads the
+host (CPU) backend the cpu plugin chose by execution, and ``place`` picks the backend for a model
+and loads its library. Neither ever calls ``ggml_backend_load_all`` (which would pick the AMX
+variant on these machines and crash).
 """
 
 from __future__ import annotations
@@ -10,14 +12,16 @@ import hashlib
 import logging
 import os
 import shutil
-import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import BackendError
 
+if TYPE_CHECKING:
+    from llmrt.backends.manager import LoadPlan
+
 log = logging.getLogger("llmrt.native")
 NATIVE_DIR = Path(__file__).resolve().parent / "_native"
-_lock = threading.Lock()
 _cpu_variant: str | None = None
 
 
@@ -38,24 +42,35 @@ def cpu_variant() -> str | None:
 
 
 def ensure_backends() -> str:
-    """Load the CPU backend variant chosen by execution (once); return its name."""
+    """Load the host (CPU) backend through the backend manager (once); return its variant."""
     global _cpu_variant
-    with _lock:
-        if _cpu_variant is not None:
-            return _cpu_variant
-        from llmrt.backends.cpu_variants import choose
+    from llmrt.backends.manager import get_manager
 
-        from ._bindings.backend import load_backend
+    _cpu_variant = get_manager().ensure_host()
+    return _cpu_variant
 
-        chosen, verdicts = choose(NATIVE_DIR, forced=os.environ.get("LLMRT_CPU_VARIANT"))
-        for v in verdicts:
-            log.info("cpu variant %s: %s (%s)", v.variant, "ok" if v.ok else "rejected", v.reason)
-        if chosen is None:
-            raise BackendError("no CPU backend variant runs on this machine: " +
-                               "; ".join(f"{v.variant}: {v.reason}" for v in verdicts))
-        load_backend(chosen.path)
-        _cpu_variant = chosen.variant
-        return _cpu_variant
+
+def place(model_path: str | os.PathLike[str], *, num_ctx: int, parallel: int = 1,
+          backend: str | None = None) -> LoadPlan:
+    """Choose the backend and placement for a model and load the backend's library.
+
+    The returned plan's ``devices`` (ggml device indices, or None) and ``n_gpu_layers`` go into
+    ``llama_model_params``. A GGUF header the planner cannot read keeps the model on the host;
+    llama.cpp then reports what is wrong with the file.
+    """
+    from llmrt.backends import model_sizes
+    from llmrt.backends.manager import get_manager
+
+    ensure_backends()
+    try:
+        sizes = model_sizes.read(model_path)
+    except (OSError, ValueError) as exc:
+        log.info("placement: cannot read the sizes of %s (%s); using the host", model_path, exc)
+        sizes = None
+    manager = get_manager()
+    selection = manager.select(sizes, num_ctx=num_ctx, parallel=parallel, backend=backend)
+    log.info("placement for %s:\n%s", model_path, selection.explain())
+    return manager.load(selection)
 
 
 def physical_cores() -> int:

@@ -2,6 +2,10 @@
 
 Precedence (lowest first): defaults < Modelfile PARAMETERs < request options. ``merge`` layers them;
 ``resolved`` fills what is still unset with Ollama's defaults.
+
+``backend`` is llmrt's own (Ollama has no such option and ignores it): the backend plugin to load
+the model on, e.g. ``"vulkan"`` or ``"cpu"``; unset or ``""`` leaves the choice to
+``LLMRT_BACKEND``, else to the automatic one (never a CPU-type device such as lavapipe).
 """
 
 from __future__ import annotations
@@ -17,11 +21,12 @@ DEFAULTS: dict[str, Any] = {
     "typical_p": 1.0, "repeat_last_n": 64, "temperature": 0.8, "repeat_penalty": 1.0,
     "presence_penalty": 0.0, "frequency_penalty": 0.0, "stop": [],
     "num_ctx": 4096, "num_batch": 512, "num_gpu": -1, "main_gpu": 0, "use_mmap": True,
-    "num_thread": 0,
+    "num_thread": 0, "backend": "",
 }
 
 #: Options whose change needs a new model instance/context (Ollama's "Runner" options).
-LOAD_TIME = ("num_ctx", "num_batch", "num_gpu", "main_gpu", "use_mmap", "num_thread")
+LOAD_TIME = ("num_ctx", "num_batch", "num_gpu", "main_gpu", "use_mmap", "num_thread",
+             "backend")
 
 
 class Options(msgspec.Struct, kw_only=True, omit_defaults=True, forbid_unknown_fields=False):
@@ -46,6 +51,7 @@ class Options(msgspec.Struct, kw_only=True, omit_defaults=True, forbid_unknown_f
     main_gpu: int | UnsetType = UNSET
     use_mmap: bool | UnsetType = UNSET
     num_thread: int | UnsetType = UNSET
+    backend: str | UnsetType = UNSET
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> Options:
@@ -96,3 +102,4 @@ class ResolvedOptions(msgspec.Struct, kw_only=True, frozen=True):
     main_gpu: int
     use_mmap: bool
     num_thread: int
+    backend: str

@@ -4,7 +4,8 @@ Requests ``acquire`` a model by name and load options; they hold a lease while t
 whose last lease ends stays loaded for its keep_alive (0 unloads at once, a negative value keeps it
 forever). When ``max_loaded_models`` are loaded, the idle one that expires first is evicted. Load
 options that differ from the loaded instance's (num_ctx, num_batch, num_thread, num_gpu,
-main_gpu, use_mmap) replace it once it is idle. More than ``max_queue`` requests waiting → busy.
+main_gpu, use_mmap, backend) replace it once it is idle. More than ``max_queue`` requests
+waiting → busy.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ class LoadOptions:
     main_gpu: int
     use_mmap: bool
     num_parallel: int
+    backend: str = ""  # "": LLMRT_BACKEND, else the automatic choice
 
     @classmethod
     def from_options(cls, o: Options, *, default_ctx: int, num_parallel: int) -> LoadOptions:
@@ -68,7 +70,7 @@ class LoadOptions:
         return cls(num_ctx=max(4, num_ctx), num_batch=o.get("num_batch"),
                    num_thread=o.get("num_thread"), num_gpu=o.get("num_gpu"),
                    main_gpu=o.get("main_gpu"), use_mmap=o.get("use_mmap"),
-                   num_parallel=num_parallel)
+                   num_parallel=num_parallel, backend=o.get("backend"))
 
 
 @dataclass(slots=True)
@@ -86,7 +88,8 @@ def default_engine(spec: ModelSpec, lo: LoadOptions, config: SchedulerConfig) ->
     engine, reason = make_engine(config.engine, spec.path, num_ctx=lo.num_ctx,
                                  num_parallel=lo.num_parallel, num_batch=lo.num_batch,
                                  num_thread=lo.num_thread or None, flash_attn=config.flash_attn,
-                                 use_mmap=lo.use_mmap)
+                                 use_mmap=lo.use_mmap, backend=lo.backend or None,
+                                 n_gpu_layers=None if lo.num_gpu < 0 else lo.num_gpu)
     log.info("%s runs on the %s engine (%s)", spec.name, engine.kind, reason)
     return engine
 

@@ -59,6 +59,14 @@ def any_llm(request: pytest.FixtureRequest) -> LLM:
     return get_llm(request.param)
 
 
+def die_with_parent() -> None:
+    """preexec_fn for test servers: SIGTERM them if the test process dies (no orphans)."""
+    import ctypes
+    import signal
+
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -74,12 +82,15 @@ class LlamaServer:
         cmd = [str(native.tool("llama-server")), "-m", str(model), "--host", "127.0.0.1",
                "--port", str(self.port), "-t", "2", "-c", "2048", "-np", "1", "--no-webui",
                *args]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                     env={**os.environ, "LLAMA_ARG_HOST": "127.0.0.1"})
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - a pipe left unread would stall it
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self.log,
+                                     env={**os.environ, "LLAMA_ARG_HOST": "127.0.0.1"},
+                                     preexec_fn=die_with_parent)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                err = self.proc.stderr.read().decode()[-2000:]
+                self.log.seek(0)
+                err = self.log.read().decode()[-2000:]
                 raise RuntimeError(f"llama-server exited: {err}")
             try:
                 if httpx.get(self.url + "/health", timeout=2).status_code == 200:
@@ -103,8 +114,7 @@ class LlamaServer:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        if self.proc.stderr:
-            self.proc.stderr.close()
+        self.log.close()
 
 
 _servers: dict[tuple[str, ...], LlamaServer] = {}

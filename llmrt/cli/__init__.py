@@ -62,14 +62,17 @@ def serve() -> None:
 @click.option("--format", "fmt", default=None, help='Response format ("json").')
 @click.option("--keepalive", default=None, help='How long to keep the model loaded ("5m").')
 @click.option("--verbose", is_flag=True, help="Print timing statistics.")
+@click.option("--backend", default=None,
+              help='Load the model on this backend ("vulkan", "cpu"; see llmrt doctor), '
+                   "even one never chosen automatically (sent as options.backend).")
 @_friendly
 def run(model: str, prompt: tuple[str, ...], fmt: str | None, keepalive: str | None,
-        verbose: bool) -> None:
+        verbose: bool, backend: str | None) -> None:
     """Chat with MODEL: one PROMPT, piped stdin, or interactively on a terminal."""
     from .run import run as run_chat
 
     run_chat(model, " ".join(prompt) if prompt else None, fmt=fmt, keep_alive=keepalive,
-             verbose=verbose)
+             verbose=verbose, backend=backend)
 
 
 @main.command("list")

@@ -46,11 +46,11 @@ def print_stats(rec: dict[str, Any]) -> None:
 
 class Chat:
     def __init__(self, client: Client, model: str, *, fmt: str | None,
-                 keep_alive: str | None, verbose: bool) -> None:
+                 keep_alive: str | None, verbose: bool, backend: str | None = None) -> None:
         self.client, self.model, self.fmt = client, model, fmt
         self.keep_alive, self.verbose = keep_alive, verbose
         self.messages: list[dict[str, Any]] = []
-        self.options: dict[str, Any] = {}
+        self.options: dict[str, Any] = {"backend": backend} if backend else {}
         self.system: str | None = None
 
     def ask(self, text: str) -> str:
@@ -88,6 +88,8 @@ class Chat:
 
     def load(self) -> None:
         body: dict[str, Any] = {"model": self.model, "messages": []}
+        if self.options:  # load-time options (backend) load it as the chat will use it
+            body["options"] = self.options
         if self.keep_alive is not None:
             body["keep_alive"] = self.keep_alive
         self.client.post("/api/chat", body)
@@ -180,13 +182,14 @@ def _value(text: str) -> Any:
 
 
 def run(model: str, prompt: str | None, *, fmt: str | None, keep_alive: str | None,
-        verbose: bool) -> None:
+        verbose: bool, backend: str | None = None) -> None:
     piped = not sys.stdin.isatty()
     if piped:
         data = sys.stdin.read()
         prompt = f"{data}\n\n{prompt}" if prompt else data
     with Client(embedded_ok=True) as client:
-        chat = Chat(client, model, fmt=fmt, keep_alive=keep_alive, verbose=verbose)
+        chat = Chat(client, model, fmt=fmt, keep_alive=keep_alive, verbose=verbose,
+                    backend=backend)
         if prompt is not None:
             if not prompt.strip():
                 raise CLIError("empty prompt")

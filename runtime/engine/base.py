@@ -12,6 +12,9 @@ from ..chat import ChatTemplate
 from ..model import ModelInfo
 from ..options import ResolvedOptions
 
+#: the host backend's name: the only one the llama-server child runs models on
+HOST_BACKEND = "cpu"
+
 
 class EngineRequest(msgspec.Struct, kw_only=True):
     """One generation: prompt tokens and fully resolved options."""

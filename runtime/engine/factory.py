@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import LlmrtError, ModelLoadError, NativeBuildError
-from .base import Engine
+from .base import HOST_BACKEND, Engine
 
 log = logging.getLogger("llmrt.engine")
 KINDS = ("auto", "inprocess", "subprocess")
@@ -24,8 +24,8 @@ def make_engine(kind: str, path: str | Path, **kw: Any) -> tuple[Engine, str]:
 
         engine: Engine = InProcessEngine(path, **kw)
     except (NativeBuildError, ModelLoadError) as exc:
-        if kind == "inprocess":
-            raise
+        if kind == "inprocess" or kw.get("backend") not in (None, "", HOST_BACKEND):
+            raise  # an explicit backend fails loudly: the child would run it on the CPU
         reason = f"in-process engine unavailable ({exc}); using a llama-server child"
         log.warning("%s: %s", Path(path).name, reason)
         return _tag(_subprocess(path, kw), reason)

@@ -79,12 +79,15 @@ class InProcessEngine(Engine):
 
     def __init__(self, model_path: str | Path, *, num_ctx: int = 4096, num_parallel: int = 4,
                  num_batch: int = 512, num_thread: int | None = None,
-                 flash_attn: bool | None = None, n_gpu_layers: int = 0,
-                 use_mmap: bool = True) -> None:
-        self.model = Model(model_path, n_gpu_layers=n_gpu_layers, use_mmap=use_mmap)
+                 flash_attn: bool | None = None, n_gpu_layers: int | None = None,
+                 use_mmap: bool = True, backend: str | None = None) -> None:
+        """``backend`` names the backend plugin to load on (None: ``LLMRT_BACKEND``, else the
+        automatic choice); ``n_gpu_layers`` None lets its placement decide."""
+        self.num_parallel = max(1, num_parallel)
+        self.model = Model(model_path, n_gpu_layers=n_gpu_layers, use_mmap=use_mmap,
+                           num_ctx=num_ctx, parallel=self.num_parallel, backend=backend)
         try:
             self.num_ctx = max(4, min(num_ctx, self.model.info.n_ctx_train))
-            self.num_parallel = max(1, num_parallel)
             self.ctx = Context(self.model, n_ctx=self.num_ctx * self.num_parallel,
                                n_batch=num_batch, n_seq_max=self.num_parallel,
                                n_threads=num_thread, flash_attn=flash_attn, kv_unified=True)
@@ -126,6 +129,7 @@ class InProcessEngine(Engine):
                     if isinstance(item, Final):
                         return
         finally:
+            send.close()  # idempotent; on the loop, where the stream lives
             if not job.cancelled:
                 job.cancelled = True
                 self._wake()
@@ -144,9 +148,14 @@ class InProcessEngine(Engine):
         return await anyio.to_thread.run_sync(self.model.tokenizer.detokenize, tokens)
 
     def stats(self) -> dict[str, Any]:
+        """``size_vram``: the weights on offload devices, comparable with ``size``."""
+        plan = self.model.placement
         return {"engine": self.kind, "num_ctx": self.num_ctx, "num_parallel": self.num_parallel,
                 "busy_slots": sum(s.busy for s in self._slots), "queued": len(self._inbox),
-                "steps": self.steps, "size": self.info.size, "n_threads": self.ctx.n_threads}
+                "steps": self.steps, "size": self.info.size, "n_threads": self.ctx.n_threads,
+                "backend": plan.selection.backend if plan is not None else "cpu",
+                "n_gpu_layers": self.model.n_gpu_layers if self.model.devices else 0,
+                "size_vram": self.model.offloaded_bytes}
 
     async def close(self) -> None:
         await anyio.to_thread.run_sync(self._shutdown)

@@ -26,11 +26,11 @@ import anyio
 import httpx
 
 from ..chat import template_for
-from ..errors import ContextOverflow, LlmrtError, ModelLoadError
+from ..errors import BackendError, ContextOverflow, LlmrtError, ModelLoadError
 from ..model import ModelInfo
 from ..native import physical_cores, tool
 from ..vectors import normalize
-from .base import Engine, EngineRequest, Final, Piece
+from .base import HOST_BACKEND, Engine, EngineRequest, Final, Piece
 
 log = logging.getLogger("llmrt.engine.subprocess")
 START_TIMEOUT_S = 300.0
@@ -106,13 +106,16 @@ class SubprocessEngine(Engine):
 
     def __init__(self, model_path: str | Path, *, num_ctx: int = 4096, num_parallel: int = 4,
                  num_batch: int = 512, num_thread: int | None = None,
-                 flash_attn: bool | None = None, n_gpu_layers: int = 0,
-                 use_mmap: bool = True) -> None:
+                 flash_attn: bool | None = None, n_gpu_layers: int | None = None,
+                 use_mmap: bool = True, backend: str | None = None) -> None:
+        if backend and backend != HOST_BACKEND:
+            raise BackendError(f"backend {backend!r} runs only in the in-process engine; the "
+                               f"llama-server child runs models on the {HOST_BACKEND} backend")
         self.path = str(model_path)
         self.num_parallel = max(1, num_parallel)
         self._threads = num_thread or physical_cores()
         self._common = ["-m", self.path, "-t", str(self._threads), "-b", str(num_batch),
-                        "-ngl", str(n_gpu_layers)]
+                        "-ngl", str(n_gpu_layers or 0)]
         if flash_attn is not None:
             self._common += ["-fa", "on" if flash_attn else "off"]
         if not use_mmap:

@@ -197,13 +197,16 @@ def convert_parameter(name: str, value: Any, *, line: int = 0) -> Any:
                 return float(value)
             if isinstance(value, str):
                 return float(value)
+        elif kind is str:  # llmrt's own: backend
+            if isinstance(value, str):
+                return value
         else:  # list[str]: stop
             items = value if isinstance(value, list) else [value]
             if all(isinstance(v, str) for v in items):
                 return list(items)
     except ValueError:
         pass
-    type_name = "string list" if kind is not bool and kind not in (int, float) else kind.__name__
+    type_name = kind.__name__ if kind in (bool, int, float, str) else "string list"
     raise ModelfileError(f"invalid {type_name} value {value!r} for parameter {name!r}", line)
 
 

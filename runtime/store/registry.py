@@ -152,6 +152,10 @@ def _fetch_manifest(client: RegistryClient, n: Name, options: TransferOptions) -
                                                 "bytes")
                     return body
                 err: Exception = error_for(r, f"pulling the manifest of {n}")
+        except httpx.ConnectError as exc:  # no such host / nothing listening: say so now
+            check_retryable(exc, f"pulling the manifest of {n}")  # TLS errors say so first
+            raise RegistryError(f"pulling the manifest of {n}: cannot reach the registry "
+                                f"({exc})") from exc
         except httpx.TransportError as exc:
             check_retryable(exc, f"pulling the manifest of {n}")
             err = exc

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 
@@ -14,7 +15,7 @@ from llmrt.api.app import create_app
 from llmrt.api.config import ServerConfig
 from llmrt.runtime.scheduler import SchedulerConfig
 
-from tests.conftest import free_port
+from tests.conftest import die_with_parent, free_port
 
 
 @pytest.fixture()
@@ -50,12 +51,16 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         full_env = {**os.environ, "LLMRT_HOST": f"127.0.0.1:{self.port}",
                     "LLMRT_NUM_PARALLEL": "4", "LLMRT_CONTEXT_LENGTH": "2048", **env}
+        # the log goes to a file: an unread pipe would fill up and stall the server
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
         self.proc = subprocess.Popen([sys.executable, "-m", "llmrt", "serve"], env=full_env,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                     stdout=subprocess.DEVNULL, stderr=self.log,
+                                     preexec_fn=die_with_parent)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(self.proc.stderr.read().decode()[-3000:])
+                self.log.seek(0)
+                raise RuntimeError(self.log.read().decode()[-3000:])
             try:
                 if httpx.get(self.url + "/", timeout=1).status_code == 200:
                     return
@@ -72,8 +77,7 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        if self.proc.stderr:
-            self.proc.stderr.close()
+        self.log.close()
 
 
 @pytest.fixture(scope="session", params=ENGINES)

@@ -7,6 +7,8 @@ import os
 
 import pytest
 
+from tests.conftest import free_port
+
 pytestmark = pytest.mark.anyio
 GEN = {"model": "smollm2:135m", "options": {"temperature": 0, "num_predict": 8}}
 
@@ -150,7 +152,10 @@ async def test_blobs(client):
 async def test_pull_progress_records(client):
     async with client.stream("POST", "/api/pull", json={"model": "gemma3:270m"}) as r:
         records = [json.loads(x) async for x in r.aiter_lines() if x]
+        await r.aclose()
     assert r.status_code == 200
     assert records[0]["status"] == "pulling manifest" and records[-1]["status"] == "success"
-    r = await client.post("/api/pull", json={"model": "nonesuch-model", "stream": False})
-    assert r.status_code in (400, 404, 500) and "error" in r.json()
+    # a registry that is not there (a closed loopback port) is a clear error, not a hang
+    dead = f"127.0.0.1:{free_port()}/library/nonesuch:latest"
+    r = await client.post("/api/pull", json={"model": dead, "insecure": True, "stream": False})
+    assert r.status_code >= 400 and "error" in r.json()

@@ -17,3 +17,14 @@ def test_precedence_request_over_modelfile_over_defaults():
 def test_wrong_type_names_the_field():
     with pytest.raises(msgspec.ValidationError, match="top_k"):
         Options.from_dict({"top_k": "many"})
+
+
+def test_backend_is_a_load_time_option():
+    from llmrt.runtime.options import LOAD_TIME
+    from llmrt.runtime.scheduler import LoadOptions
+
+    assert "backend" in LOAD_TIME and Options().resolved().backend == ""
+    auto = LoadOptions.from_options(Options(), default_ctx=512, num_parallel=1)
+    asked = LoadOptions.from_options(Options.from_dict({"backend": "vulkan"}), default_ctx=512,
+                                     num_parallel=1)
+    assert auto.backend == "" and asked.backend == "vulkan" and asked != auto
