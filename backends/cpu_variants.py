@@ -73,10 +73,12 @@ def run_probe(path: Path, timeout: float = PROBE_TIMEOUT_S) -> Verdict:
 def _machine_key(paths: list[Path]) -> str:
     h = hashlib.sha256()
     try:
+        seen = set()
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith(("model name", "flags")):
+            field = line.split(":")[0].strip()
+            if field in ("model name", "flags") and field not in seen:
+                seen.add(field)
                 h.update(line.encode())
-                break
     except OSError:
         pass
     for p in paths:
@@ -104,7 +106,10 @@ def choose(native_dir: Path, *, forced: str | None = None) -> tuple[Verdict | No
     try:
         stored = json.loads(cache.read_text())
         if stored.get("key") == key:
-            cached = [Verdict(**v) for v in stored["verdicts"]]
+            # verdicts belong to the machine and build, not to one checkout: point the paths
+            # at this native directory (a second checkout must not load the first one's copy)
+            cached = [Verdict(**{**v, "path": str(native_dir / Path(v["path"]).name)})
+                      if v.get("path") else Verdict(**v) for v in stored["verdicts"]]
             hit = next((v for v in cached if v.ok), None)
             if hit is not None:
                 return hit, cached
