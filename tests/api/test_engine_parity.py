@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 import pytest
-
 from llmrt.api.app import create_app
+
 from tests.api.conftest import ENGINES, app_config
 
 pytestmark = pytest.mark.anyio
