@@ -10,6 +10,7 @@ from typing import Any
 import msgspec
 from llmrt.runtime.engine import Piece
 from llmrt.runtime.scheduler import Runner, Scheduler, parse_keep_alive
+from llmrt.runtime.store import ModelDetails
 from llmrt.runtime.vectors import normalize
 from starlette.requests import Request
 from starlette.responses import Response
@@ -220,10 +221,10 @@ async def _embed(request: Request, model: str, texts: list[str],
 
 # ---- ps, version, root ------------------------------------------------------------------------
 
-def details_of(runner: Runner) -> s.Details:
+def details_of(runner: Runner) -> ModelDetails:
     d = runner.spec.details
     info = runner.engine.info
-    return s.Details(parent_model=d.get("parent_model", ""), format="gguf",
+    return ModelDetails(parent_model=d.get("parent_model", ""), format="gguf",
                      family=d.get("family", info.architecture),
                      families=d.get("families", [info.architecture]),
                      parameter_size=d.get("parameter_size", _param_size(info.n_params)),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+from llmrt.runtime.store import ModelDetails  # /api/tags, /api/show and /api/ps share it
 from msgspec import UNSET, UnsetType
 
 KeepAlive = float | int | str | None
@@ -152,34 +153,12 @@ class EmbeddingsResponse(Base):
     embedding: list[float]
 
 
-class Details(Base):
-    parent_model: str = ""
-    format: str = "gguf"
-    family: str = ""
-    families: list[str] | None = None
-    parameter_size: str = ""
-    quantization_level: str = ""
-
-
-class ListedModel(Base):
-    name: str
-    model: str
-    modified_at: str
-    size: int
-    digest: str
-    details: Details
-
-
-class TagsResponse(Base):
-    models: list[ListedModel]
-
-
 class RunningModel(Base):
     name: str
     model: str
     size: int
     digest: str
-    details: Details
+    details: ModelDetails
     expires_at: str
     size_vram: int
     context_length: int
@@ -189,21 +168,5 @@ class PsResponse(Base):
     models: list[RunningModel]
 
 
-class ShowResponse(Base):
-    modelfile: str = ""
-    parameters: str = ""
-    template: str = ""
-    system: str = ""
-    license: str = ""
-    details: Details = msgspec.field(default_factory=Details)
-    model_info: dict[str, Any] = {}
-    capabilities: list[str] = []
-    modified_at: str = ""
-
-
 class VersionResponse(Base):
     version: str
-
-
-class ErrorResponse(msgspec.Struct):
-    error: str
