@@ -12,21 +12,13 @@ from . import native
 from ._bindings import model as _m
 from ._owner import Owner
 from .errors import ModelLoadError
+from .gguf import FILE_TYPES
 from .tokenizer import Tokenizer
 
 if TYPE_CHECKING:
     from llmrt.backends.manager import LoadPlan
 
 GGUF_MAGIC = b"GGUF"
-#: llama_ftype values (llama.h) → the labels Ollama shows as quantization_level
-QUANT_LABELS = {
-    0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 7: "Q8_0", 8: "Q5_0", 9: "Q5_1", 10: "Q2_K",
-    11: "Q3_K_S", 12: "Q3_K_M", 13: "Q3_K_L", 14: "Q4_K_S", 15: "Q4_K_M", 16: "Q5_K_S",
-    17: "Q5_K_M", 18: "Q6_K", 19: "IQ2_XXS", 20: "IQ2_XS", 21: "Q2_K_S", 22: "IQ3_XS",
-    23: "IQ3_XXS", 24: "IQ1_S", 25: "IQ4_NL", 26: "IQ3_S", 27: "IQ3_M", 28: "IQ2_S",
-    29: "IQ2_M", 30: "IQ4_XS", 31: "IQ1_M", 32: "BF16", 36: "TQ1_0", 37: "TQ2_0",
-    38: "MXFP4",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +141,6 @@ def _int_or_none(v: str | None) -> int | None:
 
 
 def quant_label(handle: object, file_type: int | None) -> str:
-    if file_type is not None and file_type in QUANT_LABELS:
-        return QUANT_LABELS[file_type]
+    if file_type is not None and file_type in FILE_TYPES:
+        return FILE_TYPES[file_type]
     return _m.ftype_name(handle, file_type)

@@ -270,9 +270,9 @@ def _final(rec: dict[str, Any], tokens: list[int]) -> Final:
 
 def _read_gguf_info(path: str) -> dict[str, str]:
     """Architecture and quantization from the GGUF header, without llama.cpp."""
-    from ..store.gguf import read_gguf
+    from ..gguf import read_header
 
-    info = read_gguf(Path(path))
+    info = read_header(path)
     out = {"general.architecture": info.architecture, "quantization": info.file_type}
     if isinstance(info.get("tokenizer.chat_template"), str):
         out["chat_template"] = info.get("tokenizer.chat_template")

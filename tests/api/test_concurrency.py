@@ -24,6 +24,7 @@ def _chat(url: str, word: str, n: int, log: list, idx: int) -> str:
         for line in r.iter_lines():
             if line:
                 rec = json.loads(line)
+                assert "error" not in rec, rec["error"]
                 log.append((time.monotonic(), idx))
                 out.append(rec["response"])
     return "".join(out)
