@@ -44,35 +44,30 @@ class ResponseFormat(Base):
     json_schema: dict[str, Any] | None = None
 
 
-class ChatCompletionRequest(Base):
+class SamplingRequest(Base):
+    """The fields both completion endpoints share (OpenAI's names)."""
+
     model: str
-    messages: list[ChatMessageIn]
     stream: bool = False
     stream_options: StreamOptions | None = None
     max_tokens: int | None = None
-    max_completion_tokens: int | None = None
     seed: int | None = None
     stop: str | list[str] | None = None
     temperature: float | None = None
     top_p: float | None = None
     frequency_penalty: float | None = None
     presence_penalty: float | None = None
+
+
+class ChatCompletionRequest(SamplingRequest, kw_only=True):
+    messages: list[ChatMessageIn]
+    max_completion_tokens: int | None = None
     response_format: ResponseFormat | None = None
     tools: list[dict[str, Any]] | None = None
 
 
-class CompletionRequest(Base):
-    model: str
+class CompletionRequest(SamplingRequest, kw_only=True):
     prompt: str
-    stream: bool = False
-    stream_options: StreamOptions | None = None
-    max_tokens: int | None = None
-    seed: int | None = None
-    stop: str | list[str] | None = None
-    temperature: float | None = None
-    top_p: float | None = None
-    frequency_penalty: float | None = None
-    presence_penalty: float | None = None
     suffix: str | None = None
     echo: bool = False
 
@@ -176,7 +171,7 @@ class ModelList(msgspec.Struct):
 FINGERPRINT = "fp_llmrt"
 
 
-def _options(req: ChatCompletionRequest | CompletionRequest, max_tokens: int | None) -> Options:
+def _options(req: SamplingRequest, max_tokens: int | None) -> Options:
     opts: dict[str, Any] = {
         # OpenAI's defaults differ from Ollama's: temperature 1.0 and top_p 1.0 when absent
         "temperature": 1.0 if req.temperature is None else req.temperature,
