@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import math
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -208,8 +209,6 @@ async def embeddings(request: Request) -> Response:
 async def _embed(request: Request, model: str, texts: list[str],
                  options: dict[str, Any] | None, keep_alive: float | None, *, truncate: bool,
                  normalized: bool) -> tuple[list[list[float]], int, int, int]:
-    import time
-
     start = time.perf_counter_ns()
     async with scheduler_of(request).acquire(model, options_from(options), keep_alive) as r:
         load_ns = time.perf_counter_ns() - start

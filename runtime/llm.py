@@ -12,9 +12,8 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, overload
+from typing import Any
 
 from . import bundled
 from .chat import template_of
@@ -61,11 +60,6 @@ class LLM:
         """Tokens of a prompt as llama-server tokenizes it (specials added and parsed)."""
         return self.model.tokenizer.encode_prompt(text)
 
-    @overload
-    def generate(self, prompt: str, *, stream: bool = ..., grammar: str | None = ...,
-                 cancel: threading.Event | None = ..., options: dict[str, Any] | None = ...,
-                 **opts: Any) -> Any: ...
-
     def generate(self, prompt: str, *, stream: bool = False, grammar: str | None = None,
                  cancel: threading.Event | None = None, options: dict[str, Any] | None = None,
                  **opts: Any) -> GenerationResult | Generation:
@@ -98,9 +92,6 @@ class LLM:
                                           n_threads=self.ctx.n_threads)
             vectors, _ = embed(self._embed_ctx, items, normalized=normalized, truncate=truncate)
         return vectors
-
-    def stream_text(self, prompt: str, **kw: Any) -> Iterator[str]:
-        yield from self.generate(prompt, stream=True, **kw)
 
     def close(self) -> None:
         self.session.close()

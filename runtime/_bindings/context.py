@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import ContextError, ContextOverflow, DecodeError
+from ..errors import Cancelled, ContextError, ContextOverflow, DecodeError
 from ._lib import NULL, check_ptr, ffi, lib
 
 POOLING = {
@@ -71,8 +71,6 @@ def decode(ctx: Any, batch: Any) -> None:
     if rc == 1:
         raise ContextOverflow("no room left in the context (KV cache full)")
     if rc == 2:
-        from ..errors import Cancelled
-
         raise Cancelled("decode aborted")
     raise DecodeError(f"llama_decode failed (code {rc})")
 
