@@ -139,17 +139,20 @@ def create_from_modelfile(name: str, text: str, *, base_dir: str | os.PathLike[s
         check_type(quantize)
     req, uploads = prepare_modelfile(name, text, base_dir=base_dir, quantize=quantize)
     for digest, path in uploads.items():
-        if store.has_blob(digest):
-            continue
-        total, done = path.stat().st_size, 0
-        status = f"copying file {digest}"
-        yield Progress(status, digest=digest, total=total)
-        with store.blobs.writer(digest) as w, path.open("rb") as src:
-            while chunk := src.read(1 << 22):
-                w.write(chunk)
-                done += len(chunk)
-                yield Progress(status, digest=digest, total=total, completed=done)
+        if not store.has_blob(digest):
+            yield from copy_blob(store, digest, path, f"copying file {digest}")
     yield from create(req, store=store)
+
+
+def copy_blob(store: Store, digest: str, path: Path, status: str) -> Iterator[Progress]:
+    """Copy a local file into the store as blob ``digest`` (verified on commit), with progress."""
+    total, done = path.stat().st_size, 0
+    yield Progress(status, digest=digest, total=total)
+    with store.blobs.writer(digest) as w, path.open("rb") as src:
+        while chunk := src.read(1 << 22):
+            w.write(chunk)
+            done += len(chunk)
+            yield Progress(status, digest=digest, total=total, completed=done)
 
 
 class ModelBuilder:

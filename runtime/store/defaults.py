@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from .. import bundled
-from .create import ModelBuilder
+from .create import ModelBuilder, copy_blob
 from .names import DEFAULT_HOST, DEFAULT_NAMESPACE, Name, parse_name
 from .progress import Progress
 from .store import Store
@@ -56,13 +56,7 @@ def import_default(name: str | Name, *, store: Store | None = None) -> Iterator[
     with ModelBuilder(store) as b:
         b.pin(digest)
         if not store.has_blob(digest):
-            done = 0
-            yield Progress(status, digest=digest, total=total)
-            with store.blobs.writer(digest) as w, path.open("rb") as src:
-                while chunk := src.read(1 << 22):
-                    w.write(chunk)
-                    done += len(chunk)
-                    yield Progress(status, digest=digest, total=total, completed=done)
+            yield from copy_blob(store, digest, path, status)
         else:
             yield Progress(status, digest=digest, total=total, completed=total)
         b.add_gguf(digest, model.filename)
