@@ -15,7 +15,7 @@ from llmrt.api.app import create_app
 from llmrt.api.config import ServerConfig
 from llmrt.runtime.scheduler import SchedulerConfig
 
-from tests.conftest import die_with_parent, free_port
+from tests.conftest import die_with_parent, free_port, stop_process
 
 
 @pytest.fixture()
@@ -70,13 +70,7 @@ class Server:
         raise RuntimeError("llmrt serve did not start in 60 s")
 
     def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, timeout=20)
         self.log.close()
 
 

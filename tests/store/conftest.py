@@ -18,7 +18,7 @@ import httpx
 import pytest
 from llmrt.runtime.store import Store, import_default
 
-from tests.conftest import free_port
+from tests.conftest import free_port, stop_process
 
 SMOL = "smollm2:135m"
 
@@ -60,13 +60,7 @@ class DockerRegistry:
         return self.data / "docker/registry/v2/blobs/sha256" / hexd[:2] / hexd / "data"
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
 
 
 def docker_registry_binary() -> str:
