@@ -1,3 +1,3 @@
 from setuptools import setup
 
-setup(cffi_modules=["build_ffi.py:ffibuilder"])
+setup(cffi_modules=["build_ffi.py:make_ffibuilder"])
