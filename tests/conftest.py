@@ -17,6 +17,20 @@ from llmrt.runtime import bundled, native
 from llmrt.runtime.llm import LLM
 
 MODELS = ["smollm2:135m", "gemma3:270m"]
+
+#: Mesa's lavapipe (Debian's mesa-vulkan-drivers): the Vulkan device the vulkan tests run on
+LAVAPIPE = any(Path("/usr/share/vulkan/icd.d").glob("lvp_icd*.json"))
+
+
+def require_system(ok: bool, what: str, install: str) -> None:
+    """Tests that need a system package skip, naming the package, when it is absent; under CI
+    (``CI`` set), whose .ci/run installs them, a missing one fails instead of hiding."""
+    if ok:
+        return
+    msg = f"{what}: apt-get install {install} (.ci/run installs it)"
+    if os.environ.get("CI"):
+        pytest.fail(msg)
+    pytest.skip(msg)
 _STORE = tempfile.mkdtemp(prefix="llmrt-test-store-")
 
 

@@ -12,6 +12,10 @@ from typing import Any
 import pytest
 from llmrt.runtime import native
 
+from tests.conftest import LAVAPIPE, require_system
+
+from .cpu_oracle import check_best_that_runs
+
 VULKAN_BUILT = (native.native_dir() / "libggml-vulkan.so").exists()
 
 
@@ -42,11 +46,11 @@ def report() -> dict[str, Any]:
 def test_cpu_variant_chosen_by_execution(report: dict[str, Any]):
     cpu = by_name(report)["cpu"]
     assert cpu["status"] == "available" and cpu["selectable"] and cpu["host"]
-    chosen = [c for c in cpu["candidates"] if c["verdict"] == "chosen"]
-    assert len(chosen) == 1 and chosen[0]["name"] == cpu["properties"]["variant"]
-    amx = next(c for c in cpu["candidates"] if c["name"] == "sapphirerapids")
-    assert amx["verdict"] == "rejected" and amx["reason"]
-    assert cpu["libraries"] == [chosen[0]["path"]]
+    name = check_best_that_runs([(c["name"], c["verdict"], c["reason"])
+                                 for c in cpu["candidates"]])
+    assert name == cpu["properties"]["variant"]
+    [chosen] = [c for c in cpu["candidates"] if c["verdict"] == "chosen"]
+    assert cpu["libraries"] == [chosen["path"]]
 
 
 def test_gpus_absent_with_reasons(report: dict[str, Any]):
@@ -60,6 +64,8 @@ def test_gpus_absent_with_reasons(report: dict[str, Any]):
 
 
 def test_lavapipe_and_rpc(report: dict[str, Any]):
+    require_system(LAVAPIPE, "no Vulkan driver (Mesa's lavapipe)",
+                   "libvulkan1 mesa-vulkan-drivers")
     backends = by_name(report)
     vulkan = backends["vulkan"]
     assert vulkan["status"] == "available" and vulkan["selectable"] == VULKAN_BUILT
@@ -70,14 +76,16 @@ def test_lavapipe_and_rpc(report: dict[str, Any]):
     assert report["failed_plugins"] == [] and report["disabled_plugins"] == []
 
 
-def test_table_for_people():
+def test_table_for_people(report: dict[str, Any]):
     out = doctor()
     assert out.returncode == 0, out.stderr
     text = out.stdout
+    variant = by_name(report)["cpu"]["properties"]["variant"]
     for expected in ("cuda (100)", "metal (90)", "vulkan (50)", "rpc (20)", "cpu (0)",
-                     "unavailable", "unconfigured", "llvmpipe",
-                     "sapphirerapids", "rejected", "chosen"):
+                     "unavailable", "unconfigured", variant, "chosen"):
         assert expected in text, expected
+    if LAVAPIPE:
+        assert "llvmpipe" in text
 
 
 def test_placement_for_a_model():

@@ -14,16 +14,27 @@ import pytest
 from llmrt.backends import BackendManager, DeviceKind, Status, model_sizes
 from llmrt.runtime import native
 
+from tests.conftest import LAVAPIPE, require_system
+
 from .plugins_inline import ep
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="lavapipe is installed on Linux")
 VULKAN_BUILT = (native.native_dir() / "libggml-vulkan.so").exists()
 
 
+@pytest.fixture()
+def lavapipe() -> None:
+    require_system(LAVAPIPE, "no Vulkan driver (Mesa's lavapipe)",
+                   "libvulkan1 mesa-vulkan-drivers")
+    if os.environ.get("CI"):  # CI installs the headers and glslc, so the build must have it
+        assert VULKAN_BUILT, "libggml-vulkan.so was not built although CI installs its headers"
+
+
 def vulkan_manager() -> BackendManager:
     return BackendManager(native.native_dir(), env={}, eps=[ep("cpu"), ep("vulkan")])
 
 
+@pytest.mark.usefixtures("lavapipe")
 def test_lavapipe_is_an_available_cpu_type_device():
     probe = vulkan_manager().probe("vulkan")
     assert probe.status is Status.AVAILABLE, probe.reason
@@ -37,6 +48,7 @@ def test_lavapipe_is_an_available_cpu_type_device():
     assert probe.versions["instance"].startswith("1.")
 
 
+@pytest.mark.usefixtures("lavapipe")
 def test_selectable_exactly_when_its_ggml_library_was_built():
     report = vulkan_manager().report("vulkan")
     assert report.selectable == VULKAN_BUILT
@@ -44,6 +56,7 @@ def test_selectable_exactly_when_its_ggml_library_was_built():
         assert report.why_not == "libggml-vulkan.so was not built (GGML_VULKAN=ON)"
 
 
+@pytest.mark.usefixtures("lavapipe")
 def test_a_cpu_type_vulkan_device_is_never_chosen_automatically(smollm2_path: Path,
                                                                  monkeypatch):
     monkeypatch.delenv("GGML_VK_VISIBLE_DEVICES", raising=False)
@@ -63,6 +76,7 @@ def test_a_cpu_type_vulkan_device_is_never_chosen_automatically(smollm2_path: Pa
         assert any("its plan uses CPU-type devices (llvmpipe" in s for s in sel.skipped)
 
 
+@pytest.mark.usefixtures("lavapipe")
 def test_asked_for_by_name_the_plan_takes_lavapipe_and_names_it_for_ggml(smollm2_path: Path,
                                                                           monkeypatch):
     """ggml-vulkan skips CPU-type devices unless GGML_VK_VISIBLE_DEVICES names them: the plan
@@ -91,6 +105,7 @@ with LLM("smollm2:135m", num_ctx=512, num_thread=2) as llm:
 
 @pytest.mark.slow
 @pytest.mark.skipif(not VULKAN_BUILT, reason="libggml-vulkan.so was not built")
+@pytest.mark.usefixtures("lavapipe")
 def test_llmrt_backend_vulkan_runs_the_model_on_lavapipe(tmp_path: Path):
     """The whole GPU-like path from LLMRT_BACKEND alone (no GGML_VK_VISIBLE_DEVICES):
     ggml_backend_load(libggml-vulkan.so) with the plan's environment, the device mapped to

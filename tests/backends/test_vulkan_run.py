@@ -30,7 +30,7 @@ from llmrt.runtime.context import Context
 from llmrt.runtime.model import Model
 
 from tests.api.conftest import Server, app_config
-from tests.conftest import free_port
+from tests.conftest import LAVAPIPE, free_port, require_system
 
 from .plugins_inline import ep
 
@@ -42,8 +42,11 @@ SMOLLM2_LAYERS = 31  # 30 repeating layers and the output head
 @pytest.fixture(scope="module", autouse=True)
 def vulkan_device() -> str:
     """The Vulkan device's name, or skip with the reason there is none."""
-    if not (native.native_dir() / "libggml-vulkan.so").exists():
-        pytest.skip("libggml-vulkan.so was not built (build_ffi.py, LLMRT_BUILD_VULKAN)")
+    require_system(LAVAPIPE, "no Vulkan driver (Mesa's lavapipe)",
+                   "libvulkan1 mesa-vulkan-drivers")
+    require_system((native.native_dir() / "libggml-vulkan.so").exists(),
+                   "libggml-vulkan.so was not built (its build needs the Vulkan headers and "
+                   "glslc; then reinstall)", "libvulkan-dev glslc spirv-headers")
     m = BackendManager(native.native_dir(), env={}, eps=[ep("cpu"), ep("vulkan")])
     probe = m.probe("vulkan")
     if probe.status is not Status.AVAILABLE or not probe.devices:

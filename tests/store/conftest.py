@@ -18,7 +18,7 @@ import httpx
 import pytest
 from llmrt.runtime.store import Store, import_default
 
-from tests.conftest import free_port, stop_process
+from tests.conftest import free_port, require_system, stop_process
 
 SMOL = "smollm2:135m"
 
@@ -66,9 +66,8 @@ class DockerRegistry:
 def docker_registry_binary() -> str:
     found = shutil.which("docker-registry") or (
         "/usr/bin/docker-registry" if Path("/usr/bin/docker-registry").exists() else None)
-    if found is None:
-        pytest.fail("docker-registry is not installed: apt-get install docker-registry "
-                    "(.ci/run does this)")
+    require_system(found is not None, "docker-registry is not installed", "docker-registry")
+    assert found is not None
     return found
 
 
