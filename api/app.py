@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from . import models, ollama, openai
 from .config import ServerConfig
+from .disconnect import CancelOnDisconnect
 from .errors import handle
 
 DEFAULT_ORIGINS = [
@@ -70,7 +71,8 @@ def create_app(config: ServerConfig | None = None, catalog: Catalog | None = Non
                 with anyio.CancelScope(shield=True):
                     await scheduler.close()
 
-    middleware = [Middleware(CORSMiddleware, allow_origins=DEFAULT_ORIGINS + config.origins,
+    middleware = [Middleware(CancelOnDisconnect),
+                  Middleware(CORSMiddleware, allow_origins=DEFAULT_ORIGINS + config.origins,
                              allow_origin_regex=ORIGIN_REGEX, allow_methods=["*"],
                              allow_headers=["*"])]
     handlers = {LlmrtError: handle, msgspec.DecodeError: handle}

@@ -17,7 +17,6 @@ import subprocess
 
 from llmrt.runtime import bundled, native
 from llmrt.runtime.llm import LLM
-from llmrt.runtime.options import Options
 
 
 def llama_bench(model: str, threads: int) -> dict[str, float]:
@@ -42,10 +41,8 @@ class Ours:
 
     def round(self) -> dict[str, float]:
         tokens = [self.rnd.randrange(self.n_vocab) for _ in range(512)]
-        gen = self.llm.session.generate(tokens, Options(temperature=0, num_predict=1).resolved())
-        for _ in gen:
-            pass
-        pp = 512 / gen.result.prompt_eval_duration * 1e9
+        first = self.llm.generate(tokens, num_predict=1, temperature=0)
+        pp = 512 / first.prompt_eval_duration * 1e9
         r = self.llm.generate("1, 2, 3, 4, 5,", num_predict=128, temperature=0)
         return {"pp512": pp, "tg128": r.eval_count / r.eval_duration * 1e9}
 

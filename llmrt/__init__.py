@@ -14,11 +14,10 @@ from llmrt.runtime.errors import (
     ModelLoadError,
     ModelNotFound,
 )
-from llmrt.runtime.generate import Generation, GenerationResult
-from llmrt.runtime.llm import LLM, load
+from llmrt.runtime.llm import LLM, AsyncGeneration, AsyncLLM, Generation, GenerationResult, load
 
 __version__ = "0.1.0"
 __all__ = [
-    "LLM", "Cancelled", "ContextOverflow", "Generation", "GenerationResult", "LlmrtError",
-    "ModelLoadError", "ModelNotFound", "__version__", "load",
+    "LLM", "AsyncGeneration", "AsyncLLM", "Cancelled", "ContextOverflow", "Generation",
+    "GenerationResult", "LlmrtError", "ModelLoadError", "ModelNotFound", "__version__", "load",
 ]

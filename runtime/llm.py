@@ -1,27 +1,45 @@
-"""LLM: the in-process library facade: load a model once, then generate, chat, embed.
+"""The library API: ``AsyncLLM`` over the in-process engine, and ``LLM``, its synchronous adapter.
 
     import llmrt
     with llmrt.load("smollm2:135m") as llm:
         print(llm.generate("Why is the sky blue?", num_predict=32).text)
         for piece in llm.chat([{"role": "user", "content": "Hi"}], stream=True):
             print(piece, end="")
+
+    async with await llmrt.AsyncLLM.load("smollm2:135m") as llm:
+        async for piece in await llm.generate("Hi", stream=True):
+            print(piece, end="")
+
+There is one token producer: the engine the server uses (runtime/engine/inprocess.py), with its
+prefix reuse, context checks and cancellation. ``AsyncLLM`` submits to it from the caller's event
+loop; ``LLM`` runs an ``AsyncLLM`` on an event loop of its own in a background thread (an anyio
+blocking portal), so that synchronous code needs no loop.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import os
 import threading
 import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractContextManager, suppress
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+import anyio.from_thread
 
 from . import bundled
-from .chat import template_of
-from .context import Context
-from .embed import embed, pooling_for
-from .generate import Generation, GenerationResult, Session
+from .chat import ChatTemplate
+from .engine.base import EngineRequest, Final, Piece
+from .engine.inprocess import InProcessEngine
+from .errors import Cancelled
 from .model import Model
 from .options import Options
+
+T = TypeVar("T")
 
 
 def resolve_model_path(name_or_path: str | os.PathLike[str]) -> Path:
@@ -32,50 +50,209 @@ def resolve_model_path(name_or_path: str | os.PathLike[str]) -> Path:
     return bundled.ensure(str(name_or_path))
 
 
+@dataclass(slots=True)
+class GenerationResult:
+    """The final record, with Ollama's counters (durations in nanoseconds)."""
+
+    text: str = ""
+    tokens: list[int] = field(default_factory=list)
+    done_reason: str = "stop"
+    prompt_eval_count: int = 0
+    prompt_eval_duration: int = 0
+    eval_count: int = 0
+    eval_duration: int = 0
+    load_duration: int = 0
+    total_duration: int = 0
+    #: prompt tokens + generated tokens (Ollama's deprecated ``context``)
+    context: list[int] = field(default_factory=list)
+
+
+class AsyncGeneration:
+    """An async iterator of text pieces; ``result`` holds the final record once it is exhausted.
+    Leaving it early (``aclose()``, or cancelling the task that iterates it) cancels the
+    sequence, and stops its prompt's decode if that is still running."""
+
+    def __init__(self, pieces: AsyncIterator[str], result: GenerationResult) -> None:
+        self._pieces = pieces
+        self.result = result
+
+    def __aiter__(self) -> AsyncIterator[str]:
+        return self._pieces
+
+    async def __anext__(self) -> str:
+        return await self._pieces.__anext__()
+
+    async def aclose(self) -> None:
+        aclose = getattr(self._pieces, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
+class Generation:
+    """An iterator of text pieces; ``result`` holds the final record once it is exhausted."""
+
+    def __init__(self, pieces: Iterator[str], result: GenerationResult) -> None:
+        self._pieces = pieces
+        self.result = result
+
+    def __iter__(self) -> Iterator[str]:
+        return self._pieces
+
+    def __next__(self) -> str:
+        return next(self._pieces)
+
+
+class AsyncLLM:
+    """A loaded model on the in-process engine, used from an asyncio event loop."""
+
+    def __init__(self, engine: InProcessEngine, *, defaults: Options | None = None,
+                 load_duration: int = 0) -> None:
+        """Wrap a running engine; ``AsyncLLM.load`` is the usual way in."""
+        self.engine = engine
+        self.defaults = defaults or Options()
+        self.load_duration = load_duration
+
+    @classmethod
+    async def load(cls, model: str | os.PathLike[str], **kw: Any) -> AsyncLLM:
+        """Load a GGUF path or a model name (in a worker thread: llama calls never run on the
+        event loop). Keywords as ``LLM``'s."""
+        return await anyio.to_thread.run_sync(functools.partial(_load, cls, model, **kw))
+
+    @property
+    def model(self) -> Model:
+        return self.engine.model
+
+    @property
+    def template(self) -> ChatTemplate:
+        return self.engine.template
+
+    async def tokenize(self, text: str) -> list[int]:
+        """Tokens of a prompt as llama-server tokenizes it (specials added and parsed)."""
+        return await self.engine.tokenize(text)
+
+    def render(self, messages: list[dict[str, Any]], **kw: Any) -> str:
+        """The chat template applied to ``messages``, with the generation prompt."""
+        return self.template.render(messages, add_generation_prompt=True, **kw)
+
+    async def generate(self, prompt: str | list[int], *, stream: bool = False,
+                       grammar: str | None = None, options: dict[str, Any] | None = None,
+                       **opts: Any) -> GenerationResult | AsyncGeneration:
+        """Complete ``prompt`` (text, or tokens used as they are). ``stream=True`` returns an
+        AsyncGeneration of text pieces whose ``.result`` is filled at the end; otherwise the
+        finished GenerationResult."""
+        start = time.perf_counter_ns()
+        merged = self.defaults.merge(Options.from_dict({**(options or {}), **opts})).resolved()
+        tokens = await self.tokenize(prompt) if isinstance(prompt, str) else list(prompt)
+        request = EngineRequest(prompt=tokens, options=merged, grammar=grammar)
+        result = GenerationResult(load_duration=self.load_duration)
+        pieces = self._run(request, result, start)
+        gen = AsyncGeneration(pieces, result)
+        if stream:
+            return gen
+        async for _ in gen:
+            pass
+        return result
+
+    async def chat(self, messages: list[dict[str, Any]], *, stream: bool = False,
+                   **kw: Any) -> GenerationResult | AsyncGeneration:
+        return await self.generate(self.render(messages), stream=stream, **kw)
+
+    async def embed(self, texts: str | list[str], *, normalized: bool = True,
+                    truncate: bool = True) -> list[list[float]]:
+        items = [texts] if isinstance(texts, str) else list(texts)
+        vectors, _ = await self.engine.embed(items, truncate=truncate, normalized=normalized)
+        return vectors
+
+    async def _run(self, request: EngineRequest, result: GenerationResult,
+                   start: int) -> AsyncIterator[str]:
+        out: list[str] = []
+        async for item in self.engine.generate(request):
+            if isinstance(item, Piece):
+                out.append(item.text)
+                yield item.text
+            elif isinstance(item, Final):
+                _fill(result, item, request.prompt, "".join(out))
+                result.total_duration = time.perf_counter_ns() - start + result.load_duration
+
+    async def aclose(self) -> None:
+        await self.engine.close()
+
+    async def __aenter__(self) -> AsyncLLM:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+
 class LLM:
-    """A model with one generation context (and an embedding context made on first use)."""
+    """A loaded model for synchronous code: an ``AsyncLLM`` on a private event loop thread."""
 
     def __init__(self, model: str | os.PathLike[str], *, num_ctx: int = 4096,
                  num_batch: int = 512, num_thread: int | None = None,
                  flash_attn: bool | None = None, backend: str | None = None,
-                 **defaults: Any) -> None:
-        """``backend`` names the backend plugin to run on (``"vulkan"``, ``"cpu"``); None
-        leaves it to ``LLMRT_BACKEND``, else the automatic choice."""
-        t0 = time.perf_counter_ns()
-        self.model = Model(resolve_model_path(model), num_ctx=num_ctx, backend=backend)
+                 num_parallel: int = 1, **defaults: Any) -> None:
+        """Load a GGUF path or a model name. ``num_ctx`` tokens of context per sequence,
+        ``num_parallel`` sequences generated together (threads that share one LLM);
+        ``backend`` names the backend plugin to run on (``"vulkan"``, ``"cpu"``), None leaves
+        it to ``LLMRT_BACKEND``, else the automatic choice. Other keywords are default
+        generation options (Ollama's names)."""
+        self._portal_cm: AbstractContextManager[anyio.from_thread.BlockingPortal] = (
+            anyio.from_thread.start_blocking_portal())
+        self._portal = self._portal_cm.__enter__()
         try:
-            self.ctx = Context(self.model, n_ctx=min(num_ctx, self.model.info.n_ctx_train),
-                               n_batch=num_batch, n_threads=num_thread, flash_attn=flash_attn)
+            self._llm: AsyncLLM = self._portal.call(functools.partial(
+                AsyncLLM.load, model, num_ctx=num_ctx, num_batch=num_batch,
+                num_thread=num_thread, flash_attn=flash_attn, backend=backend,
+                num_parallel=num_parallel, **defaults))
         except BaseException:
-            self.model.close()
+            self._portal_cm.__exit__(None, None, None)
             raise
-        self.session = Session(self.ctx)
-        self.defaults = Options.from_dict(defaults)
-        self.load_duration = time.perf_counter_ns() - t0
-        self._embed_ctx: Context | None = None
-        self._lock = threading.Lock()
-        self.template = template_of(self.model)
+        self._closed = False
+
+    @property
+    def engine(self) -> InProcessEngine:
+        return self._llm.engine
+
+    @property
+    def model(self) -> Model:
+        return self._llm.model
+
+    @property
+    def template(self) -> ChatTemplate:
+        return self._llm.template
+
+    @property
+    def defaults(self) -> Options:
+        return self._llm.defaults
+
+    @property
+    def load_duration(self) -> int:
+        return self._llm.load_duration
 
     def tokenize(self, text: str) -> list[int]:
         """Tokens of a prompt as llama-server tokenizes it (specials added and parsed)."""
         return self.model.tokenizer.encode_prompt(text)
 
-    def generate(self, prompt: str, *, stream: bool = False, grammar: str | None = None,
-                 cancel: threading.Event | None = None, options: dict[str, Any] | None = None,
+    def render(self, messages: list[dict[str, Any]], **kw: Any) -> str:
+        return self._llm.render(messages, **kw)
+
+    def generate(self, prompt: str | list[int], *, stream: bool = False,
+                 grammar: str | None = None, cancel: threading.Event | None = None,
+                 options: dict[str, Any] | None = None,
                  **opts: Any) -> GenerationResult | Generation:
-        """Complete ``prompt``. ``stream=True`` returns an iterator of text pieces whose
-        ``.result`` is filled at the end; otherwise the finished GenerationResult."""
-        merged = self.defaults.merge(Options.from_dict({**(options or {}), **opts})).resolved()
-        gen = self.session.generate(self.tokenize(prompt), merged, grammar=grammar,
-                                    cancel=cancel)
+        """Complete ``prompt`` (text, or tokens used as they are). ``stream=True`` returns an
+        iterator of text pieces whose ``.result`` is filled at the end; otherwise the finished
+        GenerationResult. Setting ``cancel`` (from any thread) stops the generation, its
+        prompt's decode included, and raises ``Cancelled``."""
+        agen = self._call(functools.partial(self._llm.generate, prompt, stream=True,
+                                            grammar=grammar, options=options, **opts))
+        assert isinstance(agen, AsyncGeneration)
+        gen = Generation(self._pieces(agen, cancel), agen.result)
         if stream:
             return gen
         for _ in gen:
             pass
         return gen.result
-
-    def render(self, messages: list[dict[str, Any]], **kw: Any) -> str:
-        return self.template.render(messages, add_generation_prompt=True, **kw)
 
     def chat(self, messages: list[dict[str, Any]], *, stream: bool = False,
              **kw: Any) -> GenerationResult | Generation:
@@ -83,19 +260,34 @@ class LLM:
 
     def embed(self, texts: str | list[str], *, normalized: bool = True,
               truncate: bool = True) -> list[list[float]]:
-        items = [texts] if isinstance(texts, str) else list(texts)
-        with self._lock:
-            if self._embed_ctx is None:
-                self._embed_ctx = Context(self.model, n_ctx=min(2048, self.ctx.n_ctx),
-                                          n_batch=min(2048, self.ctx.n_ctx), embeddings=True,
-                                          pooling=pooling_for(self.model.metadata),
-                                          n_threads=self.ctx.n_threads)
-            vectors, _ = embed(self._embed_ctx, items, normalized=normalized, truncate=truncate)
-        return vectors
+        return self._call(functools.partial(self._llm.embed, texts, normalized=normalized,
+                                            truncate=truncate))
+
+    def _pieces(self, agen: AsyncGeneration, cancel: threading.Event | None) -> Iterator[str]:
+        try:
+            while True:
+                try:
+                    yield self._call(functools.partial(_next_piece, agen, cancel))
+                except StopAsyncIteration:
+                    return
+        finally:  # the consumer left early (or an error): cancel the sequence
+            if not self._closed:
+                self._call(agen.aclose)
+
+    def _call(self, fn: Callable[[], Any]) -> Any:
+        if self._closed:
+            raise RuntimeError("this LLM is closed")
+        return self._portal.call(fn)
 
     def close(self) -> None:
-        self.session.close()
-        self.model.close()  # closes its contexts first
+        """Stop the engine and free the model. Idempotent."""
+        if self._closed:
+            return
+        try:
+            self._portal.call(self._llm.aclose)
+        finally:
+            self._closed = True
+            self._portal_cm.__exit__(None, None, None)
 
     def __enter__(self) -> LLM:
         return self
@@ -105,5 +297,46 @@ class LLM:
 
 
 def load(model: str | os.PathLike[str], **kw: Any) -> LLM:
-    """Load a GGUF path or a bundled model name (``smollm2:135m``, ``gemma3:270m``)."""
+    """Load a GGUF path or a model name (``smollm2:135m``, ``gemma3:270m``) for sync code."""
     return LLM(model, **kw)
+
+
+def _load(cls: type[AsyncLLM], model: str | os.PathLike[str], *, num_ctx: int = 4096,
+          num_batch: int = 512, num_thread: int | None = None, flash_attn: bool | None = None,
+          backend: str | None = None, num_parallel: int = 1, **defaults: Any) -> AsyncLLM:
+    t0 = time.perf_counter_ns()
+    engine = InProcessEngine(resolve_model_path(model), num_ctx=num_ctx,
+                             num_parallel=num_parallel, num_batch=num_batch,
+                             num_thread=num_thread, flash_attn=flash_attn, backend=backend)
+    return cls(engine, defaults=Options.from_dict(defaults),
+               load_duration=time.perf_counter_ns() - t0)
+
+
+def _fill(result: GenerationResult, final: Final, prompt: list[int], text: str) -> None:
+    result.text = text
+    result.tokens = list(final.tokens)
+    result.done_reason = final.done_reason
+    result.prompt_eval_count = final.prompt_eval_count
+    result.prompt_eval_duration = final.prompt_eval_duration
+    result.eval_count = final.eval_count
+    result.eval_duration = final.eval_duration
+    result.context = prompt + result.tokens
+
+
+async def _next_piece(agen: AsyncGeneration, cancel: threading.Event | None) -> str:
+    """The next piece; with ``cancel``, watch it meanwhile (every 10 ms) and, once set, cancel
+    the sequence (the engine stops its decode) and raise Cancelled."""
+    if cancel is None:
+        return await agen.__anext__()
+    if cancel.is_set():
+        await agen.aclose()
+        raise Cancelled("generation cancelled")
+    task = asyncio.ensure_future(agen.__anext__())
+    while not task.done():
+        await asyncio.wait({task}, timeout=0.01)
+        if cancel.is_set() and not task.done():
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
+            raise Cancelled("generation cancelled")
+    return task.result()

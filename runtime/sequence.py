@@ -1,4 +1,4 @@
-"""Per-sequence generation state, shared by the one-sequence Session and the batching engine.
+"""Per-sequence generation state of the in-process engine (runtime/engine/inprocess.py).
 
 A Sequence turns sampled tokens into text: its own sampler chain, a UTF-8-safe piece decoder,
 stop-string matching and Ollama's counters. It never calls llama_decode; its owner does.

@@ -6,7 +6,9 @@ plus prompt chunks of the others into a single ``llama_decode`` batch, samples e
 its own sampler chain and hands the released text back to the event loop. The event loop never
 runs a llama call; results cross over once per step with ``call_soon_threadsafe`` into each
 request's anyio memory object stream. A request whose consumer goes away is dropped (its KV cells
-freed) at the start of the next step.
+freed) at the start of the next step; if its prompt is being decoded at that moment, the decode is
+stopped through llama.cpp's abort callback (a long prompt's prefill does not run to its end for a
+client that has left), and the other sequences of that batch are decoded again next step.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from ..chat import template_of
 from ..context import Context
 from ..embed import embed as run_embed
 from ..embed import pooling_for
-from ..errors import ContextOverflow, LlmrtError
+from ..errors import Cancelled, ContextOverflow, LlmrtError
 from ..model import Model
 from ..sequence import Sequence
 from .base import Engine, EngineRequest, Final, Piece
@@ -68,6 +70,9 @@ class _Slot:
     n_prompt: int = 0
     t_prompt: int = 0
     t_gen_start: int = 0
+    # what the slot held before this step added its tokens: restored when the decode is aborted
+    step_from: int = 0
+    step_pending: list[int] = field(default_factory=list)
 
     @property
     def busy(self) -> bool:
@@ -104,7 +109,10 @@ class InProcessEngine(Engine):
         self._closed = False
         self._embed_ctx: Context | None = None
         self._outbox: list[tuple[_Job, _Item]] = []
+        #: jobs whose prompt tokens are in the llama_decode running now (engine thread writes)
+        self._decoding: frozenset[_Job] = frozenset()
         self.steps = 0
+        self.aborted_decodes = 0
         self._thread = threading.Thread(target=self._run, daemon=True,
                                         name=f"llmrt-engine-{Path(model_path).name}")
         self._thread.start()
@@ -131,8 +139,7 @@ class InProcessEngine(Engine):
         finally:
             send.close()  # idempotent; on the loop, where the stream lives
             if not job.cancelled:
-                job.cancelled = True
-                self._wake()
+                self._cancel(job)
 
     async def embed(self, texts: list[str], *, truncate: bool = True,
                     normalized: bool = True) -> tuple[list[list[float]], int]:
@@ -152,16 +159,14 @@ class InProcessEngine(Engine):
         plan = self.model.placement
         return {"engine": self.kind, "num_ctx": self.num_ctx, "num_parallel": self.num_parallel,
                 "busy_slots": sum(s.busy for s in self._slots), "queued": len(self._inbox),
-                "steps": self.steps, "size": self.info.size, "n_threads": self.ctx.n_threads,
+                "steps": self.steps, "aborted_decodes": self.aborted_decodes,
+                "size": self.info.size, "n_threads": self.ctx.n_threads,
                 "backend": plan.selection.backend if plan is not None else "cpu",
                 "n_gpu_layers": self.model.n_gpu_layers if self.model.devices else 0,
                 "size_vram": self.model.offloaded_bytes}
 
     async def close(self) -> None:
         await anyio.to_thread.run_sync(self._shutdown)
-
-    def close_sync(self) -> None:
-        self._shutdown()
 
     def _submit(self, job: _Job | _EmbedJob) -> None:
         with self._cond:
@@ -173,6 +178,14 @@ class InProcessEngine(Engine):
     def _wake(self) -> None:
         with self._cond:
             self._cond.notify()
+
+    def _cancel(self, job: _Job) -> None:
+        """The consumer is gone (any thread): drop the job next step, and stop the running
+        decode now if it is evaluating this job's prompt."""
+        job.cancelled = True
+        if job in self._decoding:
+            self.ctx.abort()
+        self._wake()
 
     def _shutdown(self) -> None:
         with self._cond:
@@ -225,7 +238,7 @@ class InProcessEngine(Engine):
                     self._inbox.popleft()
             if isinstance(job, _EmbedJob):
                 self._run_embed(job)
-            else:
+            elif slot is not None:
                 self._start(slot, job)
 
     def _pick_slot(self, prompt: list[int]) -> _Slot | None:
@@ -252,6 +265,8 @@ class InProcessEngine(Engine):
         slot.t_prompt = 0
         slot.t_gen_start = 0
         seq.accept_prompt(req.prompt)
+        log.info("slot %d: %d prompt tokens, %d reused from the cache", slot.seq_id,
+                 len(req.prompt), n)
 
     def _step(self) -> None:
         for slot in self._slots:
@@ -262,6 +277,7 @@ class InProcessEngine(Engine):
         prefilling = []
         for slot in self._slots:  # generating sequences first: one token each
             slot.out_idx = -1
+            slot.step_from, slot.step_pending = len(slot.cached), slot.pending
             if slot.seq is not None and not slot.pending:
                 last = slot.seq.tokens[-1]
                 slot.out_idx = self.batch.add(last, len(slot.cached), slot.seq_id, True)
@@ -280,15 +296,23 @@ class InProcessEngine(Engine):
         if len(self.batch) == 0:
             return
         t0 = time.perf_counter_ns()
+        self.ctx.clear_abort()
+        self._decoding = frozenset(s.job for s in prefilling if s.job is not None)
         try:
             self.ctx.decode(self.batch)
+        except Cancelled:
+            self._decoding = frozenset()
+            self._aborted()
+            return
         except LlmrtError as exc:
+            self._decoding = frozenset()
             for slot in self._slots:
                 if slot.job is not None and (slot.out_idx >= 0 or slot in prefilling):
                     self._emit(slot.job, exc)
                     self._release(slot, forget=True)
             self.ctx.clear_abort()
             return
+        self._decoding = frozenset()
         t1 = time.perf_counter_ns()
         self.steps += 1
         for slot in prefilling:
@@ -311,6 +335,25 @@ class InProcessEngine(Engine):
                     eval_duration=time.perf_counter_ns() - slot.t_gen_start,
                     tokens=list(seq.tokens)))
                 self._release(slot, forget=False)
+
+    def _aborted(self) -> None:
+        """The decode was stopped for a cancelled job. llama.cpp removed the aborted ubatch's
+        cells; remove the rest of this step's too and put every slot back where it was, then
+        drop the cancelled jobs: the others are decoded again next step."""
+        self.ctx.clear_abort()
+        self.aborted_decodes += 1
+        for slot in self._slots:
+            if slot.job is None or len(slot.cached) == slot.step_from:
+                continue
+            self.ctx.seq_rm(slot.seq_id, slot.step_from, -1)
+            del slot.cached[slot.step_from:]
+            slot.pending = slot.step_pending
+            slot.out_idx = -1
+            if slot.job.cancelled:
+                log.info("slot %d: prompt decode stopped for a cancelled request (%d of %d "
+                         "prompt tokens were left)", slot.seq_id, len(slot.pending),
+                         slot.n_prompt)
+                self._release(slot, forget=True)
 
     def _release(self, slot: _Slot, *, forget: bool) -> None:
         """Free the slot. Finished sequences keep their cells for prefix reuse; the last sampled

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from llmrt.runtime.errors import Cancelled, ContextOverflow
@@ -85,17 +86,29 @@ def test_cancel_mid_generation(smollm2: LLM):
     assert after.tokens == fresh.tokens
 
 
-def test_abort_during_prompt_decode(smollm2: LLM):
-    """The abort flag stops a long llama_decode from another thread (llama.cpp's abort callback)."""
-    long_prompt = "word " * 1500
-    timer = threading.Timer(0.05, smollm2.ctx.abort)
-    timer.start()
-    try:
+def test_cancel_during_prompt_decode_stops_the_decode(smollm2_path):
+    """Cancelling while a long prompt is being decoded stops that llama_decode (llama.cpp's abort
+    callback) instead of letting the prefill run to its end. One 2048-token batch: the whole
+    prompt is a single decode, so only the abort can end it early."""
+    with LLM(smollm2_path, num_ctx=2048, num_batch=2048, num_thread=2) as llm:
+        engine = llm.engine
+        cancel = threading.Event()
+
+        def cancel_once_decoding() -> None:
+            while not engine._decoding:  # the prompt's decode is running
+                time.sleep(0.001)
+            cancel.set()
+
+        watcher = threading.Thread(target=cancel_once_decoding, daemon=True)
+        watcher.start()
         with pytest.raises(Cancelled):
-            smollm2.generate(long_prompt, num_predict=1, temperature=0)
-    finally:
-        timer.cancel()
-    assert smollm2.generate("Hi", num_predict=2, temperature=0).eval_count == 2
+            llm.generate("word " * 1500, num_predict=1, temperature=0, cancel=cancel)
+        watcher.join(10)
+        while engine.stats()["busy_slots"]:
+            time.sleep(0.005)
+        stats = engine.stats()
+        assert stats["aborted_decodes"] == 1 and stats["steps"] == 0  # no decode completed
+        assert llm.generate("Hi", num_predict=2, temperature=0).eval_count == 2
 
 
 def test_prompt_prefix_is_reused(smollm2: LLM):
