@@ -21,6 +21,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 from llmrt.runtime import bundled, native
@@ -73,6 +74,7 @@ class Target:
         t0 = time.perf_counter()
         first = None
         count = 0
+        body: dict[str, Any]
         if self.kind == "llmrt":
             if messages is not None:
                 url, body = "/api/chat", {"model": self.name, "messages": messages}
@@ -179,9 +181,10 @@ def main() -> None:
         print(f"{n:>3} {'ratio':12} {ratio:8.3f}")
         if "turns" in rows["llmrt"]:
             for kind in ("llama-server", "llmrt"):
-                f, s = rows[kind]["turns"]  # type: ignore[misc]
-                print(f"    {kind}: first turn TTFT {f * 1e3:.0f}ms, second turn "
-                      f"{s * 1e3:.0f}ms ({s / f:.3f}x)")
+                turns: Any = rows[kind]["turns"]
+                t1, t2 = turns
+                print(f"    {kind}: first turn TTFT {t1 * 1e3:.0f}ms, second turn "
+                      f"{t2 * 1e3:.0f}ms ({t2 / t1:.3f}x)")
 
 
 if __name__ == "__main__":
