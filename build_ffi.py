@@ -253,6 +253,7 @@ def make_ffibuilder() -> FFI:
     ffibuilder.set_source(
         "llmrt.runtime._llama",
         f"""
+#include <math.h>
 #include <stdatomic.h>
 #include "llama.h"
 #include "ggml.h"
@@ -278,10 +279,35 @@ static int32_t llmrt_argmax_logits(struct llama_context * ctx, int32_t idx, int3
     }}
     return best;
 }}
+
+/* log-softmax of output idx's logits: the logprob of `token` and the k most likely tokens
+   (best first; ties keep the lower id, as a stable sort would). k <= 0 skips the top list.
+   Returns 0, or -1 when there are no logits for idx. */
+static int32_t llmrt_logprobs(struct llama_context * ctx, int32_t idx, int32_t n_vocab,
+                              int32_t token, int32_t k, int32_t * top_ids, float * top_lp,
+                              float * token_lp) {{
+    const float * l = llama_get_logits_ith(ctx, idx);
+    if (l == NULL || n_vocab <= 0) return -1;
+    float mx = l[0];
+    for (int32_t i = 1; i < n_vocab; i++) if (l[i] > mx) mx = l[i];
+    double sum = 0.0;
+    for (int32_t i = 0; i < n_vocab; i++) sum += exp((double) l[i] - mx);
+    const double logz = mx + log(sum);
+    *token_lp = (token >= 0 && token < n_vocab) ? (float) (l[token] - logz) : 0.0f;
+    int32_t n = 0;
+    for (int32_t i = 0; i < n_vocab && k > 0; i++) {{
+        if (n == k && l[i] <= l[top_ids[n - 1]]) continue;
+        int32_t j = n < k ? n++ : k - 1;
+        while (j > 0 && l[top_ids[j - 1]] < l[i]) {{ top_ids[j] = top_ids[j - 1]; j--; }}
+        top_ids[j] = i;
+    }}
+    for (int32_t j = 0; j < n; j++) top_lp[j] = (float) (l[top_ids[j]] - logz);
+    return n;
+}}
 """,
         include_dirs=[str(src / "include"), str(src / "ggml" / "include")],
         library_dirs=[str(NATIVE_DIR)],
-        libraries=["llama", "ggml", "ggml-base"],
+        libraries=["llama", "ggml", "ggml-base", "m"],
         extra_link_args=["-Wl,-rpath,$ORIGIN/_native"],
     )
     return ffibuilder

@@ -33,7 +33,7 @@ import anyio.from_thread
 
 from . import bundled
 from .chat import ChatTemplate
-from .engine.base import EngineRequest, Final, Piece
+from .engine.base import EngineRequest, Final, Piece, TokenLogprob
 from .engine.inprocess import InProcessEngine
 from .errors import Cancelled
 from .model import Model
@@ -65,6 +65,8 @@ class GenerationResult:
     total_duration: int = 0
     #: prompt tokens + generated tokens (Ollama's deprecated ``context``)
     context: list[int] = field(default_factory=list)
+    #: per generated token, when ``logprobs`` was asked for
+    logprobs: list[TokenLogprob] = field(default_factory=list)
 
 
 class AsyncGeneration:
@@ -135,15 +137,18 @@ class AsyncLLM:
         return self.template.render(messages, add_generation_prompt=True, **kw)
 
     async def generate(self, prompt: str | list[int], *, stream: bool = False,
-                       grammar: str | None = None, options: dict[str, Any] | None = None,
+                       grammar: str | None = None, logprobs: int | None = None,
+                       options: dict[str, Any] | None = None,
                        **opts: Any) -> GenerationResult | AsyncGeneration:
         """Complete ``prompt`` (text, or tokens used as they are). ``stream=True`` returns an
         AsyncGeneration of text pieces whose ``.result`` is filled at the end; otherwise the
-        finished GenerationResult."""
+        finished GenerationResult. ``logprobs=k`` records each generated token's
+        log-probability and its ``k`` most likely alternatives in ``result.logprobs``."""
         start = time.perf_counter_ns()
         merged = self.defaults.merge(Options.from_dict({**(options or {}), **opts})).resolved()
         tokens = await self.tokenize(prompt) if isinstance(prompt, str) else list(prompt)
-        request = EngineRequest(prompt=tokens, options=merged, grammar=grammar)
+        request = EngineRequest(prompt=tokens, options=merged, grammar=grammar,
+                                logprobs=-1 if logprobs is None else max(0, logprobs))
         result = GenerationResult(load_duration=self.load_duration)
         pieces = self._run(request, result, start)
         gen = AsyncGeneration(pieces, result)
@@ -169,8 +174,10 @@ class AsyncLLM:
         async for item in self.engine.generate(request):
             if isinstance(item, Piece):
                 out.append(item.text)
+                result.logprobs.extend(item.logprobs or ())
                 yield item.text
             elif isinstance(item, Final):
+                result.logprobs.extend(item.logprobs or ())
                 _fill(result, item, request.prompt, "".join(out))
                 result.total_duration = time.perf_counter_ns() - start + result.load_duration
 

@@ -68,6 +68,13 @@ class SamplerChain(Owner):
             return _s.argmax(ctx.handle, idx, self._n_vocab)
         return _s.sample(self._live(), ctx.handle, idx)
 
+    def logprobs(self, ctx: Context, idx: int, token: int,
+                 k: int) -> tuple[float, list[tuple[int, float]]]:
+        """``token``'s log-probability at output ``idx`` and the ``k`` most likely tokens, from
+        the model's logits (log-softmax, computed in C)."""
+        self._live()
+        return _s.logprobs(ctx.handle, idx, self._n_vocab, token, k)
+
     def accept_prompt(self, tokens: list[int]) -> None:
         """Feed prompt tokens into the penalty history only: a grammar must not see them (it
         would reject them), as in llama-server."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .engine.base import TokenLogprob
 from .options import ResolvedOptions
 from .sampling import SamplerChain
 from .stops import StopMatcher
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 
 class Sequence:
     def __init__(self, model: Model, options: ResolvedOptions, *, n_ctx: int,
-                 grammar: str | None = None) -> None:
+                 grammar: str | None = None, logprobs: int = -1) -> None:
         self.tokenizer = model.tokenizer
         self.chain = SamplerChain(model, options, grammar=grammar, n_ctx=n_ctx)
         self.limit = options.num_predict if options.num_predict >= 0 else n_ctx
@@ -27,13 +28,28 @@ class Sequence:
         self.decoder = self.tokenizer.decoder()
         self.tokens: list[int] = []
         self.done_reason: str | None = None
+        self.n_logprobs = logprobs
+        self._logprobs: list[TokenLogprob] = []
 
     def accept_prompt(self, prompt: list[int]) -> None:
         """Let the penalty samplers see the prompt, as llama-server does."""
         self.chain.accept_prompt(prompt)
 
     def sample(self, ctx: Context, idx: int) -> int:
-        return self.chain.sample(ctx, idx)
+        token = self.chain.sample(ctx, idx)
+        if self.n_logprobs >= 0 and not self.tokenizer.is_eog(token):
+            lp, top = self.chain.logprobs(ctx, idx, token, self.n_logprobs)
+            piece = self.tokenizer.piece
+            self._logprobs.append(TokenLogprob(token, piece(token), lp,
+                                               [(t, piece(t), v) for t, v in top]))
+        return token
+
+    def take_logprobs(self) -> list[TokenLogprob] | None:
+        """The logprobs recorded since the last call (None when none were asked for)."""
+        if self.n_logprobs < 0:
+            return None
+        out, self._logprobs = self._logprobs, []
+        return out
 
     def push(self, token: int) -> str:
         """Account for a sampled token; return the text it releases. Sets ``done_reason`` when

@@ -86,6 +86,19 @@ def argmax(ctx: Any, idx: int, n_vocab: int) -> int:
     return token
 
 
+def logprobs(ctx: Any, idx: int, n_vocab: int, token: int,
+             k: int) -> tuple[float, list[tuple[int, float]]]:
+    """log-softmax of output ``idx``'s logits, in C: ``token``'s logprob and the ``k`` most
+    likely (token, logprob) pairs, best first."""
+    ids = ffi.new("int32_t[]", max(k, 1))
+    lps = ffi.new("float[]", max(k, 1))
+    token_lp = ffi.new("float *")
+    n = lib.llmrt_logprobs(ctx, idx, n_vocab, token, k, ids, lps, token_lp)
+    if n < 0:
+        raise SamplerError(f"no logits for output {idx}")
+    return token_lp[0], [(ids[i], lps[i]) for i in range(n)]
+
+
 def accept(chain: Any, token: int) -> None:
     lib.llama_sampler_accept(chain, token)
 

@@ -27,3 +27,5 @@ enum ggml_type {
 const char * llmrt_build_commit(void);
 bool llmrt_abort_if_flag(void * flag);
 int32_t llmrt_argmax_logits(struct llama_context * ctx, int32_t idx, int32_t n_vocab);
+int32_t llmrt_logprobs(struct llama_context * ctx, int32_t idx, int32_t n_vocab, int32_t token,
+                       int32_t k, int32_t * top_ids, float * top_lp, float * token_lp);

@@ -17,17 +17,32 @@ HOST_BACKEND = "cpu"
 
 
 class EngineRequest(msgspec.Struct, kw_only=True):
-    """One generation: prompt tokens and fully resolved options."""
+    """One generation: prompt tokens and fully resolved options. ``logprobs`` >= 0 asks for each
+    generated token's log-probability and that many most likely alternatives (-1: none)."""
 
     prompt: list[int]
     options: ResolvedOptions
     grammar: str | None = None
+    logprobs: int = -1
+
+
+class TokenLogprob(msgspec.Struct, array_like=True, gc=False):
+    """One generated token: its bytes, its log-probability under the model (log-softmax of the
+    logits at its position, before any sampler), and the ``top`` alternatives, best first, as
+    (token, bytes, logprob)."""
+
+    token: int
+    piece: bytes
+    logprob: float
+    top: list[tuple[int, bytes, float]]
 
 
 class Piece(msgspec.Struct, array_like=True, gc=False):
-    """Generated text, streamed as it is released."""
+    """Generated text, streamed as it is released, with the logprobs of the tokens sampled since
+    the previous piece when they were asked for."""
 
     text: str
+    logprobs: list[TokenLogprob] | None = None
 
 
 class Final(msgspec.Struct, kw_only=True, gc=False):
@@ -39,6 +54,8 @@ class Final(msgspec.Struct, kw_only=True, gc=False):
     eval_count: int
     eval_duration: int
     tokens: list[int]
+    #: logprobs of tokens not yet sent with a Piece (held-back text, the end of generation)
+    logprobs: list[TokenLogprob] | None = None
 
 
 class Engine(abc.ABC):

@@ -250,7 +250,8 @@ class InProcessEngine(Engine):
     def _start(self, slot: _Slot, job: _Job) -> None:
         req = job.request
         try:
-            seq = Sequence(self.model, req.options, n_ctx=self.num_ctx, grammar=req.grammar)
+            seq = Sequence(self.model, req.options, n_ctx=self.num_ctx, grammar=req.grammar,
+                           logprobs=req.logprobs)
         except LlmrtError as exc:
             self._emit(job, exc)
             return
@@ -327,13 +328,13 @@ class InProcessEngine(Engine):
             if seq.done_reason is None and len(slot.cached) >= self.num_ctx:
                 text += seq.finish("length")
             if text:
-                self._emit(job, Piece(text))
+                self._emit(job, Piece(text, seq.take_logprobs()))
             if seq.done_reason is not None:
                 self._emit(job, Final(
                     done_reason=seq.done_reason, prompt_eval_count=slot.n_prompt,
                     prompt_eval_duration=slot.t_prompt, eval_count=len(seq.tokens),
                     eval_duration=time.perf_counter_ns() - slot.t_gen_start,
-                    tokens=list(seq.tokens)))
+                    tokens=list(seq.tokens), logprobs=seq.take_logprobs()))
                 self._release(slot, forget=False)
 
     def _aborted(self) -> None:
