@@ -58,6 +58,8 @@ class Options(msgspec.Struct, kw_only=True, omit_defaults=True, forbid_unknown_f
         """Convert a JSON-ish mapping (request ``options``); raises msgspec.ValidationError."""
         if not data:
             return cls()
+        # a null value means "not given", as in Ollama (LangChain sends every option, most null)
+        data = {k: v for k, v in data.items() if v is not None}
         stop = data.get("stop")
         if isinstance(stop, str):  # Modelfiles and OpenAI allow a single string
             data = {**data, "stop": [stop]}

@@ -159,3 +159,13 @@ async def test_pull_progress_records(client):
     dead = f"127.0.0.1:{free_port()}/library/nonesuch:latest"
     r = await client.post("/api/pull", json={"model": dead, "insecure": True, "stream": False})
     assert r.status_code >= 400 and "error" in r.json()
+
+
+async def test_null_options_are_unset(client):
+    """What LangChain's OllamaEmbeddings sends: 200, not a 400."""
+    body = {"model": "smollm2:135m", "input": ["hello"],
+            "options": {"num_ctx": None, "num_gpu": None, "num_thread": None, "mirostat": None,
+                        "temperature": None, "stop": None, "top_k": None}}
+    r = await client.post("/api/embed", json=body)
+    assert r.status_code == 200, r.text
+    assert len(r.json()["embeddings"][0]) > 0

@@ -28,3 +28,10 @@ def test_backend_is_a_load_time_option():
     asked = LoadOptions.from_options(Options.from_dict({"backend": "vulkan"}), default_ctx=512,
                                      num_parallel=1)
     assert auto.backend == "" and asked.backend == "vulkan" and asked != auto
+
+
+def test_null_means_unset_as_in_ollama():
+    """LangChain's OllamaEmbeddings/ChatOllama send every option, most of them null."""
+    o = Options.from_dict({"num_ctx": None, "temperature": None, "top_k": 7, "stop": None})
+    assert o.given() == {"top_k": 7}
+    assert o.resolved().num_ctx == DEFAULTS["num_ctx"]
