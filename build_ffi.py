@@ -39,7 +39,7 @@ CDEF_DIR = ROOT / "runtime" / "cdef"
 NATIVE_DIR = ROOT / "runtime" / "_native"
 # Order matters: common types first.
 CDEF_FILES = ["common.h", "log.h", "backend.h", "model.h", "context.h", "batch.h",
-              "sampler.h", "vocab.h", "quantize.h"]
+              "sampler.h", "vocab.h", "quantize.h", "adapter.h"]
 
 # No -march=native anywhere: these machines advertise AMX that faults. Every CPU variant is built
 # and the backends' cpu plugin chooses one at run time by executing it.

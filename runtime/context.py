@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ._bindings import adapter as _a
 from ._bindings import context as _c
 from ._owner import Owner
 from .batch import Batch
 from .native import physical_cores
 
 if TYPE_CHECKING:
+    from .lora import LoraAdapter
     from .model import Model
 
 
@@ -40,6 +42,10 @@ class Context(Owner):
     @property
     def handle(self) -> object:
         return self._live()
+
+    def set_adapters(self, adapters: list[LoraAdapter]) -> None:
+        """Apply exactly these LoRA adapters, each with its scale ([] removes them)."""
+        _a.apply(self._live(), [(a.handle, a.scale) for a in adapters])
 
     def decode(self, batch: Batch) -> None:
         """Run the batch; raises Cancelled if ``abort()`` was called during it."""

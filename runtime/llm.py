@@ -197,9 +197,11 @@ class LLM:
     def __init__(self, model: str | os.PathLike[str], *, num_ctx: int = 4096,
                  num_batch: int = 512, num_thread: int | None = None,
                  flash_attn: bool | None = None, backend: str | None = None,
-                 num_parallel: int = 1, **defaults: Any) -> None:
+                 num_parallel: int = 1, adapters: list[tuple[str, float]] | None = None,
+                 **defaults: Any) -> None:
         """Load a GGUF path or a model name. ``num_ctx`` tokens of context per sequence,
         ``num_parallel`` sequences generated together (threads that share one LLM);
+        ``adapters``: (GGUF LoRA path, scale) pairs applied to the model;
         ``backend`` names the backend plugin to run on (``"vulkan"``, ``"cpu"``), None leaves
         it to ``LLMRT_BACKEND``, else the automatic choice. Other keywords are default
         generation options (Ollama's names)."""
@@ -210,7 +212,7 @@ class LLM:
             self._llm: AsyncLLM = self._portal.call(functools.partial(
                 AsyncLLM.load, model, num_ctx=num_ctx, num_batch=num_batch,
                 num_thread=num_thread, flash_attn=flash_attn, backend=backend,
-                num_parallel=num_parallel, **defaults))
+                num_parallel=num_parallel, adapters=adapters, **defaults))
         except BaseException:
             self._portal_cm.__exit__(None, None, None)
             raise
@@ -310,11 +312,13 @@ def load(model: str | os.PathLike[str], **kw: Any) -> LLM:
 
 def _load(cls: type[AsyncLLM], model: str | os.PathLike[str], *, num_ctx: int = 4096,
           num_batch: int = 512, num_thread: int | None = None, flash_attn: bool | None = None,
-          backend: str | None = None, num_parallel: int = 1, **defaults: Any) -> AsyncLLM:
+          backend: str | None = None, num_parallel: int = 1,
+          adapters: list[tuple[str, float]] | None = None, **defaults: Any) -> AsyncLLM:
     t0 = time.perf_counter_ns()
     engine = InProcessEngine(resolve_model_path(model), num_ctx=num_ctx,
                              num_parallel=num_parallel, num_batch=num_batch,
-                             num_thread=num_thread, flash_attn=flash_attn, backend=backend)
+                             num_thread=num_thread, flash_attn=flash_attn, backend=backend,
+                             adapters=[(str(p), float(sc)) for p, sc in adapters or ()])
     return cls(engine, defaults=Options.from_dict(defaults),
                load_duration=time.perf_counter_ns() - t0)
 

@@ -18,7 +18,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ from ..context import Context
 from ..embed import embed as run_embed
 from ..embed import pooling_for
 from ..errors import Cancelled, ContextOverflow, LlmrtError
+from ..lora import LoraAdapter
 from ..model import Model
 from ..sequence import Sequence
 from .base import Engine, EngineRequest, Final, Piece
@@ -85,9 +86,11 @@ class InProcessEngine(Engine):
     def __init__(self, model_path: str | Path, *, num_ctx: int = 4096, num_parallel: int = 4,
                  num_batch: int = 512, num_thread: int | None = None,
                  flash_attn: bool | None = None, n_gpu_layers: int | None = None,
-                 use_mmap: bool = True, backend: str | None = None) -> None:
+                 use_mmap: bool = True, backend: str | None = None,
+                 adapters: Iterable[tuple[str, float]] = ()) -> None:
         """``backend`` names the backend plugin to load on (None: ``LLMRT_BACKEND``, else the
-        automatic choice); ``n_gpu_layers`` None lets its placement decide."""
+        automatic choice); ``n_gpu_layers`` None lets its placement decide; ``adapters``:
+        (GGUF LoRA path, scale) pairs applied to every context of this engine."""
         self.num_parallel = max(1, num_parallel)
         self.model = Model(model_path, n_gpu_layers=n_gpu_layers, use_mmap=use_mmap,
                            num_ctx=num_ctx, parallel=self.num_parallel, backend=backend)
@@ -96,6 +99,8 @@ class InProcessEngine(Engine):
             self.ctx = Context(self.model, n_ctx=self.num_ctx * self.num_parallel,
                                n_batch=num_batch, n_seq_max=self.num_parallel,
                                n_threads=num_thread, flash_attn=flash_attn, kv_unified=True)
+            self.adapters = [LoraAdapter(self.model, p, s) for p, s in adapters]
+            self.ctx.set_adapters(self.adapters)
             self.batch = Batch(self.ctx.n_batch, 1)
         except BaseException:
             self.model.close()
@@ -375,6 +380,7 @@ class InProcessEngine(Engine):
                 self._embed_ctx = Context(self.model, n_ctx=n, n_batch=n, embeddings=True,
                                           pooling=pooling_for(self.model.metadata),
                                           n_threads=self.ctx.n_threads)
+                self._embed_ctx.set_adapters(self.adapters)
             result: Any = run_embed(self._embed_ctx, job.texts, normalized=job.normalized,
                                     truncate=job.truncate)
             job.loop.call_soon_threadsafe(_settle, job.future, result, None)

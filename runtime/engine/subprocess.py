@@ -18,13 +18,14 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import anyio
 import httpx
 
+from ..adapters import check_lora
 from ..chat import template_for
 from ..errors import BackendError, ContextOverflow, LlmrtError, ModelLoadError
 from ..model import ModelInfo
@@ -107,7 +108,9 @@ class SubprocessEngine(Engine):
     def __init__(self, model_path: str | Path, *, num_ctx: int = 4096, num_parallel: int = 4,
                  num_batch: int = 512, num_thread: int | None = None,
                  flash_attn: bool | None = None, n_gpu_layers: int | None = None,
-                 use_mmap: bool = True, backend: str | None = None) -> None:
+                 use_mmap: bool = True, backend: str | None = None,
+                 adapters: Sequence[tuple[str, float]] = ()) -> None:
+        """``adapters``: (GGUF LoRA path, scale) pairs, passed on as ``--lora-scaled P:S``."""
         if backend and backend != HOST_BACKEND:
             raise BackendError(f"backend {backend!r} runs only in the in-process engine; the "
                                f"llama-server child runs models on the {HOST_BACKEND} backend")
@@ -120,6 +123,9 @@ class SubprocessEngine(Engine):
             self._common += ["-fa", "on" if flash_attn else "off"]
         if not use_mmap:
             self._common.append("--no-mmap")
+        for lora, scale in adapters:
+            check_lora(lora, self.path)  # llama-server would only log why it refuses one
+            self._common += ["--lora-scaled", f"{lora}:{scale}"]
         self._embed_child: _Child | None = None
         self._lock = threading.Lock()
         self._closed = False
