@@ -92,6 +92,17 @@ class Context(Owner):
     def seq_cp(self, src: int, dst: int, p0: int = -1, p1: int = -1) -> None:
         _c.memory_seq_cp(self._live(), src, dst, p0, p1)
 
+    def seq_shift(self, seq_id: int, keep: int, discard: int) -> None:
+        """Context shift: drop ``discard`` cells after the first ``keep`` and move the rest
+        back, so the sequence continues in the freed room (llama-server's --context-shift)."""
+        h = self._live()
+        _c.memory_seq_rm(h, seq_id, keep, keep + discard)
+        _c.memory_seq_add(h, seq_id, keep + discard, -1, -discard)
+
+    @property
+    def can_shift(self) -> bool:
+        return _c.memory_can_shift(self._live())
+
     def seq_pos_max(self, seq_id: int) -> int:
         return _c.memory_seq_pos_max(self._live(), seq_id)
 

@@ -67,6 +67,8 @@ class GenerationResult:
     context: list[int] = field(default_factory=list)
     #: per generated token, when ``logprobs`` was asked for
     logprobs: list[TokenLogprob] = field(default_factory=list)
+    #: tokens dropped from the context by context shifts (0: none)
+    shifted: int = 0
 
 
 class AsyncGeneration:
@@ -138,17 +140,20 @@ class AsyncLLM:
 
     async def generate(self, prompt: str | list[int], *, stream: bool = False,
                        grammar: str | None = None, logprobs: int | None = None,
-                       options: dict[str, Any] | None = None,
+                       shift: bool = True, options: dict[str, Any] | None = None,
                        **opts: Any) -> GenerationResult | AsyncGeneration:
         """Complete ``prompt`` (text, or tokens used as they are). ``stream=True`` returns an
         AsyncGeneration of text pieces whose ``.result`` is filled at the end; otherwise the
         finished GenerationResult. ``logprobs=k`` records each generated token's
-        log-probability and its ``k`` most likely alternatives in ``result.logprobs``."""
+        log-probability and its ``k`` most likely alternatives in ``result.logprobs``.
+        ``shift`` (default true, as Ollama): a full context drops its oldest tokens after
+        ``num_keep`` and goes on (``result.shifted`` counts them); False stops ("length")."""
         start = time.perf_counter_ns()
         merged = self.defaults.merge(Options.from_dict({**(options or {}), **opts})).resolved()
         tokens = await self.tokenize(prompt) if isinstance(prompt, str) else list(prompt)
         request = EngineRequest(prompt=tokens, options=merged, grammar=grammar,
-                                logprobs=-1 if logprobs is None else max(0, logprobs))
+                                logprobs=-1 if logprobs is None else max(0, logprobs),
+                                shift=shift)
         result = GenerationResult(load_duration=self.load_duration)
         pieces = self._run(request, result, start)
         gen = AsyncGeneration(pieces, result)
@@ -332,6 +337,7 @@ def _fill(result: GenerationResult, final: Final, prompt: list[int], text: str) 
     result.eval_count = final.eval_count
     result.eval_duration = final.eval_duration
     result.context = prompt + result.tokens
+    result.shifted = final.shifted
 
 
 async def _next_piece(agen: AsyncGeneration, cancel: threading.Event | None) -> str:

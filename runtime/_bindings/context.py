@@ -106,6 +106,14 @@ def memory_seq_rm(ctx: Any, seq_id: int, p0: int, p1: int) -> bool:
     return bool(lib.llama_memory_seq_rm(lib.llama_get_memory(ctx), seq_id, p0, p1))
 
 
+def memory_seq_add(ctx: Any, seq_id: int, p0: int, p1: int, delta: int) -> None:
+    lib.llama_memory_seq_add(lib.llama_get_memory(ctx), seq_id, p0, p1, delta)
+
+
+def memory_can_shift(ctx: Any) -> bool:
+    return bool(lib.llama_memory_can_shift(lib.llama_get_memory(ctx)))
+
+
 def memory_seq_cp(ctx: Any, src: int, dst: int, p0: int, p1: int) -> None:
     lib.llama_memory_seq_cp(lib.llama_get_memory(ctx), src, dst, p0, p1)
 

@@ -24,6 +24,9 @@ class EngineRequest(msgspec.Struct, kw_only=True):
     options: ResolvedOptions
     grammar: str | None = None
     logprobs: int = -1
+    #: at a full context: shift it (drop the oldest tokens after ``num_keep``) and go on, as
+    #: Ollama's ``shift`` (default true); False ends the generation with done_reason "length"
+    shift: bool = True
 
 
 class TokenLogprob(msgspec.Struct, array_like=True, gc=False):
@@ -56,6 +59,8 @@ class Final(msgspec.Struct, kw_only=True, gc=False):
     tokens: list[int]
     #: logprobs of tokens not yet sent with a Piece (held-back text, the end of generation)
     logprobs: list[TokenLogprob] | None = None
+    #: tokens dropped from the context by context shifts (never silent: the API reports it)
+    shifted: int = 0
 
 
 class Engine(abc.ABC):

@@ -74,6 +74,7 @@ class _Slot:
     # what the slot held before this step added its tokens: restored when the decode is aborted
     step_from: int = 0
     step_pending: list[int] = field(default_factory=list)
+    shifted: int = 0  # tokens dropped by context shifts for the current job
 
     @property
     def busy(self) -> bool:
@@ -270,6 +271,7 @@ class InProcessEngine(Engine):
         slot.n_prompt = len(slot.pending)
         slot.t_prompt = 0
         slot.t_gen_start = 0
+        slot.shifted = 0
         seq.accept_prompt(req.prompt)
         log.info("slot %d: %d prompt tokens, %d reused from the cache", slot.seq_id,
                  len(req.prompt), n)
@@ -330,6 +332,10 @@ class InProcessEngine(Engine):
             if slot.t_gen_start == 0:
                 slot.t_gen_start = t1
             text = seq.push(seq.sample(self.ctx, slot.out_idx))
+            # llama-server's rule: shift before the next token would fill the last cell
+            if seq.done_reason is None and job.request.shift and \
+                    len(slot.cached) + 1 >= self.num_ctx:
+                self._shift(slot, job.request.options.num_keep)
             if seq.done_reason is None and len(slot.cached) >= self.num_ctx:
                 text += seq.finish("length")
             if text:
@@ -339,8 +345,24 @@ class InProcessEngine(Engine):
                     done_reason=seq.done_reason, prompt_eval_count=slot.n_prompt,
                     prompt_eval_duration=slot.t_prompt, eval_count=len(seq.tokens),
                     eval_duration=time.perf_counter_ns() - slot.t_gen_start,
-                    tokens=list(seq.tokens), logprobs=seq.take_logprobs()))
+                    tokens=list(seq.tokens), logprobs=seq.take_logprobs(),
+                    shifted=slot.shifted))
                 self._release(slot, forget=False)
+
+    def _shift(self, slot: _Slot, num_keep: int) -> bool:
+        """The slot's context is full: keep its first ``num_keep`` tokens (and the BOS), drop
+        half of the rest and continue, as llama-server's --context-shift --keep does. False
+        where the memory cannot shift (e.g. a sliding-window cache)."""
+        keep = min(max(0, num_keep) + int(self.model.tokenizer.add_bos), self.num_ctx // 2)
+        discard = (len(slot.cached) - keep) // 2
+        if discard <= 0 or not self.ctx.can_shift:
+            return False
+        self.ctx.seq_shift(slot.seq_id, keep, discard)
+        del slot.cached[keep:keep + discard]
+        slot.shifted += discard
+        log.info("slot %d: context full (%d tokens): shifted out %d tokens after the first %d",
+                 slot.seq_id, self.num_ctx, discard, keep)
+        return True
 
     def _aborted(self) -> None:
         """The decode was stopped for a cancelled job. llama.cpp removed the aborted ubatch's
