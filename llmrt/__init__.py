@@ -3,9 +3,16 @@
     import llmrt
     with llmrt.load("smollm2:135m") as llm:
         print(llm.generate("The capital of France is", num_predict=8, temperature=0).text)
+
+``import llmrt`` does not import the compiled llama.cpp module: ``LLM``, ``load``,
+``Generation`` and ``GenerationResult`` are imported on first use, so the server and its
+llama-server engine work when the extension cannot be imported.
 """
 
 from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 from llmrt.runtime.errors import (
     Cancelled,
@@ -14,11 +21,27 @@ from llmrt.runtime.errors import (
     ModelLoadError,
     ModelNotFound,
 )
-from llmrt.runtime.generate import Generation, GenerationResult
-from llmrt.runtime.llm import LLM, load
+
+if TYPE_CHECKING:
+    from llmrt.runtime.generate import Generation, GenerationResult
+    from llmrt.runtime.llm import LLM, load
 
 __version__ = "0.1.0"
 __all__ = [
     "LLM", "Cancelled", "ContextOverflow", "Generation", "GenerationResult", "LlmrtError",
     "ModelLoadError", "ModelNotFound", "__version__", "load",
 ]
+_LAZY = {"LLM": "llmrt.runtime.llm", "load": "llmrt.runtime.llm",
+         "Generation": "llmrt.runtime.generate", "GenerationResult": "llmrt.runtime.generate"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'llmrt' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

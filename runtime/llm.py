@@ -12,24 +12,14 @@ from __future__ import annotations
 import os
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
-from . import bundled
+from . import loader
 from .chat import template_of
 from .context import Context
 from .embed import embed, pooling_for
 from .generate import Generation, GenerationResult, Session
-from .model import Model
 from .options import Options
-
-
-def resolve_model_path(name_or_path: str | os.PathLike[str]) -> Path:
-    """A GGUF path as given, or the cached file of a bundled model name."""
-    p = Path(name_or_path)
-    if p.suffix == ".gguf" or p.exists() or os.sep in str(name_or_path):
-        return p
-    return bundled.ensure(str(name_or_path))
 
 
 class LLM:
@@ -42,7 +32,8 @@ class LLM:
         """``backend`` names the backend plugin to run on (``"vulkan"``, ``"cpu"``); None
         leaves it to ``LLMRT_BACKEND``, else the automatic choice."""
         t0 = time.perf_counter_ns()
-        self.model = Model(resolve_model_path(model), num_ctx=num_ctx, backend=backend)
+        self.model = loader.open_model(loader.resolve(model).path, num_ctx=num_ctx,
+                                       backend=backend)
         try:
             self.ctx = Context(self.model, n_ctx=min(num_ctx, self.model.info.n_ctx_train),
                                n_batch=num_batch, n_threads=num_thread, flash_attn=flash_attn)
@@ -105,5 +96,6 @@ class LLM:
 
 
 def load(model: str | os.PathLike[str], **kw: Any) -> LLM:
-    """Load a GGUF path or a bundled model name (``smollm2:135m``, ``gemma3:270m``)."""
+    """Load a GGUF path or a model name: one in the store (``llmrt list``), or a bundled one
+    (``smollm2:135m``, ``gemma3:270m``, imported into the store on first use)."""
     return LLM(model, **kw)

@@ -55,14 +55,6 @@ def pooling_type(ctx: Any) -> int:
     return lib.llama_pooling_type(ctx)
 
 
-def set_threads(ctx: Any, n_threads: int, n_threads_batch: int) -> None:
-    lib.llama_set_n_threads(ctx, n_threads, n_threads_batch)
-
-
-def set_embeddings(ctx: Any, on: bool) -> None:
-    lib.llama_set_embeddings(ctx, on)
-
-
 def decode(ctx: Any, batch: Any) -> None:
     """llama_decode; 1 = no KV slot (context full), 2 = aborted, <0 = error."""
     rc = lib.llama_decode(ctx, batch[0])
@@ -73,12 +65,6 @@ def decode(ctx: Any, batch: Any) -> None:
     if rc == 2:
         raise Cancelled("decode aborted")
     raise DecodeError(f"llama_decode failed (code {rc})")
-
-
-def encode(ctx: Any, batch: Any) -> None:
-    rc = lib.llama_encode(ctx, batch[0])
-    if rc != 0:
-        raise DecodeError(f"llama_encode failed (code {rc})")
 
 
 def logits(ctx: Any, i: int, n_vocab: int) -> list[float]:
@@ -93,21 +79,12 @@ def embeddings_seq(ctx: Any, seq_id: int, n: int) -> list[float]:
     return ffi.unpack(p, n)
 
 
-def embeddings_ith(ctx: Any, i: int, n: int) -> list[float]:
-    p = check_ptr(lib.llama_get_embeddings_ith(ctx, i), "llama_get_embeddings_ith", DecodeError)
-    return ffi.unpack(p, n)
-
-
 def memory_clear(ctx: Any) -> None:
     lib.llama_memory_clear(lib.llama_get_memory(ctx), True)
 
 
 def memory_seq_rm(ctx: Any, seq_id: int, p0: int, p1: int) -> bool:
     return bool(lib.llama_memory_seq_rm(lib.llama_get_memory(ctx), seq_id, p0, p1))
-
-
-def memory_seq_cp(ctx: Any, src: int, dst: int, p0: int, p1: int) -> None:
-    lib.llama_memory_seq_cp(lib.llama_get_memory(ctx), src, dst, p0, p1)
 
 
 def memory_seq_pos_max(ctx: Any, seq_id: int) -> int:
