@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import llmrt
 import pytest
 from llmrt.runtime import bundled, loader
 from llmrt.runtime.catalog import Catalog
 from llmrt.runtime.errors import ModelNotFound
 from llmrt.runtime.llm import LLM
 from llmrt.runtime.store import CreateRequest, Store, create
+
+import llmrt
 
 PROMPT = "The capital of France is"
 
