@@ -14,6 +14,7 @@ the host (cpu). ``load`` then loads the host's library and the chosen backend's 
 ``ggml_backend_load`` (with the placement's ``environment`` set for that call only) and maps
 the planned devices to ggml's device indices for ``llama_model_params``; a model on the host
 gets an empty device list, so a GPU backend loaded for another model stays out of its way.
+``place`` does both for a GGUF path (its sizes read from the header): the loader's one call.
 """
 
 from __future__ import annotations
