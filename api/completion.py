@@ -15,7 +15,7 @@ from typing import Any
 from llmrt.runtime.engine import EngineRequest, Final, Piece
 from llmrt.runtime.grammars import JSON_GRAMMAR
 from llmrt.runtime.options import Options
-from llmrt.runtime.scheduler import Runner, Scheduler
+from llmrt.runtime.scheduler import Lease, Scheduler
 
 from .errors import BadRequest
 
@@ -24,7 +24,7 @@ from .errors import BadRequest
 class Started:
     """First event: the model is loaded (or was)."""
 
-    runner: Runner
+    runner: Lease
     load_duration: int
     start_ns: int
 
@@ -71,8 +71,8 @@ async def stream(scheduler: Scheduler, model: str, *, options: Options,
             return
         engine = runner.engine
         tokens = list(context or []) + await engine.tokenize(prompt)
-        resolved = runner.spec.options.merge(options).resolved()
-        async for item in engine.generate(EngineRequest(prompt=tokens, options=resolved,
+        async for item in engine.generate(EngineRequest(prompt=tokens,
+                                                        options=runner.options.resolved(),
                                                         grammar=grammar)):
             if isinstance(item, Piece):
                 yield item
@@ -80,14 +80,13 @@ async def stream(scheduler: Scheduler, model: str, *, options: Options,
                 yield Done(item, time.perf_counter_ns() - start, load_ns, tokens + item.tokens)
 
 
-def render(runner: Runner, messages: list[dict[str, Any]],
+def render(runner: Lease, messages: list[dict[str, Any]],
            tools: list[Any] | None = None) -> str:
     """The chat prompt: the model's template, or its Modelfile TEMPLATE when it set one."""
-    return runner.engine.render_chat(chat_messages(runner, messages), tools=tools,
-                                     template=runner.spec.template)
+    return runner.render(chat_messages(runner, messages), tools=tools)
 
 
-def chat_messages(runner: Runner, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def chat_messages(runner: Lease, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Modelfile MESSAGEs first; the Modelfile SYSTEM unless the chat brings its own."""
     spec = runner.spec
     out = [dict(m) for m in spec.messages] + messages

@@ -10,7 +10,7 @@ from typing import Any
 
 import msgspec
 from llmrt.runtime.engine import Piece
-from llmrt.runtime.scheduler import Runner, Scheduler, parse_keep_alive
+from llmrt.runtime.scheduler import Lease, Runner, Scheduler, parse_keep_alive
 from llmrt.runtime.store import ModelDetails
 from llmrt.runtime.vectors import normalize
 from starlette.requests import Request
@@ -70,7 +70,7 @@ async def generate(request: Request) -> Response:
     options = options_from(req.options)
     unload = not req.prompt and keep_alive == 0
 
-    def build(runner: Runner) -> str | None:
+    def build(runner: Lease) -> str | None:
         if not req.prompt:
             return None
         if req.raw:
@@ -79,9 +79,9 @@ async def generate(request: Request) -> Response:
         messages = ([{"role": "system", "content": system}] if system else []) + [
             {"role": "user", "content": req.prompt}]
         if req.template is not None:  # a jinja template; it also sees `prompt` and `system`
-            return runner.engine.template.with_source(req.template).render(
-                messages, prompt=req.prompt, system=system)
-        return runner.engine.render_chat(messages, template=runner.spec.template)
+            return runner.render(messages, template=req.template, prompt=req.prompt,
+                                 system=system)
+        return runner.render(messages)
 
     events = stream(scheduler_of(request), req.model, options=options, keep_alive=keep_alive,
                     build_prompt=build, fmt=req.format, context=req.context)
@@ -132,7 +132,7 @@ async def chat(request: Request) -> Response:
     messages = [_message_dict(m) for m in req.messages]
     unload = not messages and keep_alive == 0
 
-    def build(runner: Runner) -> str | None:
+    def build(runner: Lease) -> str | None:
         if not messages:
             return None
         return render(runner, messages, req.tools)

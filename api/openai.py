@@ -14,7 +14,7 @@ import msgspec
 from llmrt.runtime.engine import Piece
 from llmrt.runtime.errors import ModelNotFound
 from llmrt.runtime.options import Options
-from llmrt.runtime.scheduler import Runner
+from llmrt.runtime.scheduler import Lease
 from llmrt.runtime.vectors import normalize
 from msgspec import UNSET, UnsetType
 from starlette.requests import Request
@@ -217,7 +217,7 @@ async def chat_completions(request: Request) -> Response:
         fmt = "json"
     options = _options(req, req.max_completion_tokens or req.max_tokens)
 
-    def build(runner: Runner) -> str:
+    def build(runner: Lease) -> str:
         return render(runner, messages, req.tools)
 
     events = stream(scheduler_of(request), req.model, options=options, keep_alive=None,

@@ -12,6 +12,8 @@ return the records of ``llmrt.backends.types``.
 
 from __future__ import annotations
 
+import os
+
 from .hookspecs import hookimpl
 from .manager import (
     BackendManager,
@@ -37,7 +39,8 @@ from .types import (
 __all__ = [
     "BackendInfo", "BackendManager", "BackendReport", "Candidate", "DeviceKind", "DeviceRecord",
     "LoadPlan", "ModelSizes", "Placement", "PluginFailure", "PluginLoadError", "PluginSource",
-    "ProbeResult", "Selection", "Status", "get_manager", "hookimpl", "reports", "select",
+    "ProbeResult", "Selection", "Status", "get_manager", "hookimpl", "place", "reports",
+    "select",
 ]
 
 
@@ -50,3 +53,10 @@ def select(model: ModelSizes | None, *, num_ctx: int, parallel: int = 1,
            backend: str | None = None) -> Selection:
     """The backend and placement for ``model``; see ``BackendManager.select``."""
     return get_manager().select(model, num_ctx=num_ctx, parallel=parallel, backend=backend)
+
+
+def place(model_path: str | os.PathLike[str], *, num_ctx: int, parallel: int = 1,
+          backend: str | None = None) -> LoadPlan:
+    """Select the backend for the GGUF at ``model_path`` and load it; see
+    ``BackendManager.place``."""
+    return get_manager().place(model_path, num_ctx=num_ctx, parallel=parallel, backend=backend)

@@ -13,11 +13,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import signal
-import subprocess
-import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from . import _child
+from .host import cache_dir
 
 #: Best first. Unknown variant names sort after these.
 PREFERENCE = ["sapphirerapids", "zen4", "cooperlake", "icelake", "cascadelake", "cannonlake",
@@ -47,27 +47,22 @@ def candidates(native_dir: Path) -> list[Path]:
 def run_probe(path: Path, timeout: float = PROBE_TIMEOUT_S) -> Verdict:
     """Load ``path`` in a child process and run the probe matmul there."""
     name = variant_name(path)
-    cmd = [sys.executable, "-m", "llmrt.backends._cpu_probe_child", str(path)]
     env = {**os.environ, "GGML_BACKEND_DIR": "/nonexistent"}
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
-    except subprocess.TimeoutExpired:
-        return Verdict(name, str(path), False, f"probe timed out after {timeout:.0f}s")
-    if proc.returncode < 0:
-        sig = signal.Signals(-proc.returncode).name
-        return Verdict(name, str(path), False, f"crashed with {sig} while running a matmul")
-    lines = proc.stdout.strip().splitlines()
-    if proc.returncode == 0 and lines:
-        result = json.loads(lines[-1])
-        if result.get("ok"):
-            return Verdict(name, str(path), True, "ran a matmul on " +
-                           ", ".join(result["buffer_types"]))
-        reason = result.get("reason", "probe failed")
-        if "not supported on this system" in reason:
-            reason = "this CPU lacks the variant's instruction sets (ggml's score is 0)"
-        return Verdict(name, str(path), False, reason)
-    tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-    return Verdict(name, str(path), False, f"probe exited {proc.returncode}: {tail}")
+        result = _child.run("llmrt.backends._cpu_probe_child", str(path), timeout=timeout,
+                            env=env)
+    except _child.ChildFailed as exc:
+        if exc.signal:
+            return Verdict(name, str(path), False,
+                           f"crashed with {exc.signal} while running a matmul")
+        return Verdict(name, str(path), False, str(exc).removeprefix("the "))
+    if result.get("ok"):
+        return Verdict(name, str(path), True, "ran a matmul on " +
+                       ", ".join(result["buffer_types"]))
+    reason = result.get("reason", "probe failed")
+    if "not supported on this system" in reason:
+        reason = "this CPU lacks the variant's instruction sets (ggml's score is 0)"
+    return Verdict(name, str(path), False, reason)
 
 
 def _machine_key(paths: list[Path]) -> str:
@@ -88,8 +83,7 @@ def _machine_key(paths: list[Path]) -> str:
 
 
 def _cache_file() -> Path:
-    root = os.environ.get("LLMRT_CACHE_DIR") or Path.home() / ".cache" / "llmrt"
-    return Path(root) / "cpu-variants.json"
+    return cache_dir() / "cpu-variants.json"
 
 
 def choose(native_dir: Path, *, forced: str | None = None) -> tuple[Verdict | None, list[Verdict]]:

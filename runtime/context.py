@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from llmrt.backends.host import physical_cores
+
 from ._bindings import adapter as _a
 from ._bindings import context as _c
 from ._owner import Owner
 from .batch import Batch
-from .native import physical_cores
 
 if TYPE_CHECKING:
     from .lora import LoraAdapter
@@ -51,9 +52,6 @@ class Context(Owner):
         """Run the batch; raises Cancelled if ``abort()`` was called during it."""
         _c.decode(self._live(), batch.handle)
 
-    def encode(self, batch: Batch) -> None:
-        _c.encode(self._live(), batch.handle)
-
     def abort(self) -> None:
         """Ask the running (or next) decode to stop; safe from any thread."""
         self._abort_flag[0] = 1
@@ -71,26 +69,13 @@ class Context(Owner):
     def pooled_embedding(self, seq_id: int) -> list[float]:
         return _c.embeddings_seq(self._live(), seq_id, self.model.info.n_embd)
 
-    def token_embedding(self, i: int) -> list[float]:
-        return _c.embeddings_ith(self._live(), i, self.model.info.n_embd)
-
     @property
     def pooling_type(self) -> int:
         return _c.pooling_type(self._live())
 
-    def set_embeddings(self, on: bool) -> None:
-        _c.set_embeddings(self._live(), on)
-
-    def set_threads(self, n_threads: int, n_threads_batch: int | None = None) -> None:
-        _c.set_threads(self._live(), n_threads, n_threads_batch or n_threads)
-        self.n_threads = n_threads
-
     def seq_rm(self, seq_id: int, p0: int = -1, p1: int = -1) -> bool:
         """Drop cells of ``seq_id`` in [p0, p1) (-1 = open end); -1 seq_id = all sequences."""
         return _c.memory_seq_rm(self._live(), seq_id, p0, p1)
-
-    def seq_cp(self, src: int, dst: int, p0: int = -1, p1: int = -1) -> None:
-        _c.memory_seq_cp(self._live(), src, dst, p0, p1)
 
     def seq_shift(self, seq_id: int, keep: int, discard: int) -> None:
         """Context shift: drop ``discard`` cells after the first ``keep`` and move the rest

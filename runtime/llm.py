@@ -26,12 +26,13 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio.from_thread
 
-from . import bundled
+from llmrt import backends
+
+from . import loader
 from .chat import ChatTemplate
 from .engine.base import EngineRequest, Final, Piece, TokenLogprob
 from .engine.inprocess import InProcessEngine
@@ -40,14 +41,6 @@ from .model import Model
 from .options import Options
 
 T = TypeVar("T")
-
-
-def resolve_model_path(name_or_path: str | os.PathLike[str]) -> Path:
-    """A GGUF path as given, or the cached file of a bundled model name."""
-    p = Path(name_or_path)
-    if p.suffix == ".gguf" or p.exists() or os.sep in str(name_or_path):
-        return p
-    return bundled.ensure(str(name_or_path))
 
 
 @dataclass(slots=True)
@@ -320,11 +313,17 @@ def _load(cls: type[AsyncLLM], model: str | os.PathLike[str], *, num_ctx: int = 
           backend: str | None = None, num_parallel: int = 1,
           adapters: list[tuple[str, float]] | None = None, **defaults: Any) -> AsyncLLM:
     t0 = time.perf_counter_ns()
-    engine = InProcessEngine(resolve_model_path(model), num_ctx=num_ctx,
-                             num_parallel=num_parallel, num_batch=num_batch,
-                             num_thread=num_thread, flash_attn=flash_attn, backend=backend,
-                             adapters=[(str(p), float(sc)) for p, sc in adapters or ()])
-    return cls(engine, defaults=Options.from_dict(defaults),
+    # the one resolver (a path, a store name, a bundled default) and the one placement
+    spec = loader.resolve(model)
+    parallel = max(1, num_parallel)
+    plan = backends.place(spec.path, num_ctx=num_ctx, parallel=parallel, backend=backend)
+    loras = [(str(p), 1.0) for p in spec.adapters]  # the Modelfile's ADAPTERs
+    loras += [(str(p), float(sc)) for p, sc in adapters or ()]
+    engine = InProcessEngine(spec.path, num_ctx=num_ctx, num_parallel=parallel,
+                             num_batch=num_batch, num_thread=num_thread, flash_attn=flash_attn,
+                             placement=plan, adapters=loras)
+    # request options over the caller's defaults over the Modelfile's PARAMETERs
+    return cls(engine, defaults=spec.options.merge(Options.from_dict(defaults)),
                load_duration=time.perf_counter_ns() - t0)
 
 

@@ -1,74 +1,50 @@
-"""Model: owns one ``llama_model``. Metadata, chat template, sizes, tokenizer."""
+"""Model: owns one ``llama_model``. Metadata, chat template, sizes, tokenizer.
+
+A plain owner: it loads the file where it is told (``devices``, ``n_gpu_layers``). Where that
+is, is the loader's decision (``runtime/loader.py``: ``open_model`` plans with the backend
+plugins, then builds a Model).
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from llmrt.backends.placement import offloaded_bytes
+
 from . import native
 from ._bindings import model as _m
+from ._bindings.backend import device_handles
 from ._owner import Owner
 from .errors import ModelLoadError
-from .gguf import FILE_TYPES
+from .gguf import FILE_TYPES, MAGIC
+from .info import ModelInfo
 from .tokenizer import Tokenizer
 
 if TYPE_CHECKING:
     from llmrt.backends.manager import LoadPlan
 
-GGUF_MAGIC = b"GGUF"
-
-
-@dataclass(frozen=True, slots=True)
-class ModelInfo:
-    path: str
-    description: str
-    architecture: str
-    quantization: str
-    n_ctx_train: int
-    n_embd: int
-    n_layer: int
-    n_head: int
-    n_head_kv: int
-    size: int
-    n_params: int
-    has_encoder: bool
-
-
 class Model(Owner):
     """A loaded GGUF model. Use as a context manager or call ``close()``."""
 
-    def __init__(self, path: str | os.PathLike[str], *, n_gpu_layers: int | None = None,
+    def __init__(self, path: str | os.PathLike[str], *, n_gpu_layers: int = 0,
+                 devices: list[int] | tuple[int, ...] | None = (), main_gpu: int = 0,
                  use_mmap: bool = True, vocab_only: bool = False,
-                 devices: list[int] | None = None, main_gpu: int = 0, num_ctx: int = 4096,
-                 parallel: int = 1, backend: str | None = None) -> None:
-        """Load ``path``. The backend plugins choose where it runs (``backend`` or
-        ``LLMRT_BACKEND`` names one, e.g. ``"vulkan"``; otherwise the best available that is
-        not a CPU-type device, else the CPU), planning for ``num_ctx`` x ``parallel`` tokens of
-        KV cache; ``n_gpu_layers`` and ``devices`` (ggml device indices) override the plan."""
+                 placement: LoadPlan | None = None) -> None:
+        """Load ``path`` with ``n_gpu_layers`` offloaded onto ``devices`` (ggml device indices;
+        None: every device ggml lists; empty: the host alone). ``placement``: the plan these
+        came from, kept as data (the backend, and per-layer sizes for ``offloaded_bytes``)."""
         self.path = str(path)
         self.vocab_only = vocab_only
         _check_file(Path(self.path))
-        self.placement: LoadPlan | None = None
-        if vocab_only:
-            native.ensure_backends()
-        else:
-            self.placement = native.place(self.path, num_ctx=num_ctx, parallel=parallel,
-                                          backend=backend)
-            if devices is None:
-                devices = list(self.placement.devices)
-            if n_gpu_layers is None:
-                n_gpu_layers = self.placement.n_gpu_layers
-        self.n_gpu_layers = n_gpu_layers or 0
+        native.ensure_backends()  # the host backend must be loaded before llama.cpp loads
+        self.placement = placement
+        self.n_gpu_layers = n_gpu_layers
         self.devices = tuple(devices) if devices is not None else None
-        dev_arr = None
-        if devices is not None:
-            from ._bindings.backend import device_handles
-
-            dev_arr = device_handles(devices)
-        handle = _m.load(self.path, n_gpu_layers=n_gpu_layers or 0, use_mmap=use_mmap,
+        dev_arr = device_handles(list(devices)) if devices is not None else None
+        handle = _m.load(self.path, n_gpu_layers=n_gpu_layers, use_mmap=use_mmap,
                          vocab_only=vocab_only, devices=dev_arr, main_gpu=main_gpu)
         self._own(handle, _m.free)
         self.tokenizer = Tokenizer(self, _m.vocab(handle))
@@ -108,8 +84,6 @@ class Model(Owner):
         sizes = self.placement.selection.sizes if self.placement is not None else None
         if sizes is None or sizes.n_layer != info.n_layer:  # header unreadable: by layer count
             return info.size * self.n_gpu_layers // (info.n_layer + 1)
-        from llmrt.backends.placement import offloaded_bytes
-
         return min(info.size, offloaded_bytes(sizes, self.n_gpu_layers))
 
     @cached_property
@@ -129,7 +103,7 @@ def _check_file(path: Path) -> None:
         raise ModelLoadError(f"not a file: {path}")
     with path.open("rb") as f:
         magic = f.read(4)
-    if magic != GGUF_MAGIC:
+    if magic != MAGIC:
         raise ModelLoadError(f"{path} is not a GGUF file (magic {magic!r})")
 
 

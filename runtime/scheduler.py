@@ -17,14 +17,13 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Protocol
 
 import anyio
 
 from .engine import Engine
-from .engine.factory import make_engine
 from .errors import LlmrtError
+from .loader import ModelSpec, start_engine
 from .options import Options
 
 log = logging.getLogger("llmrt.scheduler")
@@ -32,20 +31,6 @@ log = logging.getLogger("llmrt.scheduler")
 
 class ServerBusy(LlmrtError):
     """Too many requests are waiting."""
-
-
-@dataclass(frozen=True, slots=True)
-class ModelSpec:
-    """What a model name resolves to."""
-
-    name: str
-    path: Path
-    digest: str = ""
-    template: str | None = None
-    system: str | None = None
-    options: Options = field(default_factory=Options)
-    messages: tuple[dict[str, Any], ...] = ()
-    details: dict[str, Any] = field(default_factory=dict)
 
 
 class Resolver(Protocol):
@@ -85,12 +70,11 @@ class SchedulerConfig:
 
 
 def default_engine(spec: ModelSpec, lo: LoadOptions, config: SchedulerConfig) -> Engine:
-    engine, reason = make_engine(config.engine, spec.path, num_ctx=lo.num_ctx,
-                                 num_parallel=lo.num_parallel, num_batch=lo.num_batch,
-                                 num_thread=lo.num_thread or None, flash_attn=config.flash_attn,
-                                 use_mmap=lo.use_mmap, backend=lo.backend or None,
-                                 n_gpu_layers=None if lo.num_gpu < 0 else lo.num_gpu)
-    log.info("%s runs on the %s engine (%s)", spec.name, engine.kind, reason)
+    engine, _ = start_engine(spec, kind=config.engine, num_ctx=lo.num_ctx,
+                             num_parallel=lo.num_parallel, num_batch=lo.num_batch,
+                             num_thread=lo.num_thread or None, flash_attn=config.flash_attn,
+                             use_mmap=lo.use_mmap, backend=lo.backend or None,
+                             n_gpu_layers=None if lo.num_gpu < 0 else lo.num_gpu)
     return engine
 
 
@@ -110,6 +94,33 @@ class Runner:
         return str(self.spec.path)
 
 
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """One request's hold on a loaded model: the runner, and the request's options merged once
+    over the Modelfile's PARAMETERs (request > Modelfile > defaults, resolved by the engine's
+    caller with ``options.resolved()``)."""
+
+    runner: Runner
+    options: Options
+
+    @property
+    def spec(self) -> ModelSpec:
+        return self.runner.spec
+
+    @property
+    def engine(self) -> Engine:
+        return self.runner.engine
+
+    def render(self, messages: list[dict[str, Any]], *, tools: list[Any] | None = None,
+               template: str | None = None, **variables: Any) -> str:
+        """The prompt for ``messages``: ``template`` (the request's, jinja), else the
+        Modelfile TEMPLATE, else the model's own chat template; ``variables`` are also
+        visible to the template (``prompt``, ``system`` for /api/generate's)."""
+        source = template if template is not None else self.spec.template
+        return self.engine.template.with_source(source).render(
+            messages, tools=tools, add_generation_prompt=True, **variables)
+
+
 class Scheduler:
     def __init__(self, resolver: Resolver, config: SchedulerConfig | None = None,
                  engine_factory: Callable[[ModelSpec, LoadOptions, SchedulerConfig], Engine]
@@ -126,8 +137,10 @@ class Scheduler:
 
     @asynccontextmanager
     async def acquire(self, name: str, options: Options | None = None,
-                      keep_alive: float | None = None) -> AsyncIterator[Runner]:
-        """Hold a loaded model for one request; raises ModelNotFound, ServerBusy, load errors."""
+                      keep_alive: float | None = None) -> AsyncIterator[Lease]:
+        """Hold a loaded model for one request; raises ModelNotFound, ServerBusy, load errors.
+        The lease carries the request's ``options`` merged over the Modelfile's: the load
+        options come from them, and so do the sampling options."""
         # requests beyond what the loaded models serve at once wait; at most max_queue of them
         serving = self.config.num_parallel * max(1, len(self._runners))
         if self._inflight >= serving + self.config.max_queue:
@@ -144,7 +157,7 @@ class Scheduler:
             if keep_alive is not None:
                 runner.keep_alive = keep_alive
             try:
-                yield runner
+                yield Lease(runner, merged)
             finally:
                 with anyio.CancelScope(shield=True):  # also when the client went away
                     runner.refs -= 1

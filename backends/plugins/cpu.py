@@ -14,9 +14,7 @@ import os
 import platform
 from pathlib import Path
 
-from llmrt.runtime.native import physical_cores
-
-from .. import cpu_variants
+from .. import cpu_variants, host
 from ..hookspecs import hookimpl
 from ..types import BackendInfo, Candidate, DeviceKind, DeviceRecord, ProbeResult
 
@@ -47,7 +45,7 @@ def llmrt_backend_probe(native_dir: Path) -> ProbeResult:
             + "; ".join(f"{v.variant}: {v.reason}" for v in verdicts), candidates=candidates)
     cpuinfo = _read("/proc/cpuinfo")
     logical = os.cpu_count() or 1
-    physical = physical_cores()
+    physical = host.physical_cores()
     total, free = _memory()
     model = _field(cpuinfo, "model name") or platform.processor() or platform.machine()
     features = _flags(cpuinfo)

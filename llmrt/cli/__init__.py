@@ -189,6 +189,7 @@ def create(name: str, modelfile: str, quantize: str) -> None:
 def doctor(as_json: bool, model: str | None, num_ctx: int, parallel: int) -> None:
     """Show the backends llmrt found: devices, memory, features, and why any is unusable."""
     from llmrt.backends.doctor import run as run_doctor
+    from llmrt.runtime.loader import resolve
 
-    click.echo(run_doctor(as_json=as_json, model=model, num_ctx=num_ctx, parallel=parallel),
-               nl=False)
+    click.echo(run_doctor(as_json=as_json, model=model, resolve=lambda m: resolve(m).path,
+                          num_ctx=num_ctx, parallel=parallel), nl=False)

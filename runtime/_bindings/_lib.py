@@ -7,7 +7,7 @@ Every other module in this package takes ``ffi``/``lib`` from here; nothing outs
 from __future__ import annotations
 
 import logging
-from typing import Any, NoReturn
+from typing import Any
 
 from ..errors import LlmrtError, NativeBuildError
 
@@ -20,7 +20,6 @@ except ImportError as exc:  # pragma: no cover - depends on the build
     raise NativeBuildError(
         f"llmrt's compiled module is missing or broken ({exc}); build it with `pip install -e .`"
     ) from exc
-
 
 
 def verify_build(built: str, expected: str = EXPECTED_LLAMA_CPP_COMMIT) -> None:
@@ -80,10 +79,6 @@ def check_ptr(ptr: Any, what: str, exc: type[LlmrtError] = LlmrtError) -> Any:
     if ptr == NULL:
         raise exc(f"{what} failed")
     return ptr
-
-
-def fail(what: str, exc: type[LlmrtError] = LlmrtError) -> NoReturn:
-    raise exc(what)
 
 
 def cstr(ptr: Any) -> str:

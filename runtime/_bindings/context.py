@@ -55,14 +55,6 @@ def pooling_type(ctx: Any) -> int:
     return lib.llama_pooling_type(ctx)
 
 
-def set_threads(ctx: Any, n_threads: int, n_threads_batch: int) -> None:
-    lib.llama_set_n_threads(ctx, n_threads, n_threads_batch)
-
-
-def set_embeddings(ctx: Any, on: bool) -> None:
-    lib.llama_set_embeddings(ctx, on)
-
-
 def decode(ctx: Any, batch: Any) -> None:
     """llama_decode; 1 = no KV slot (context full), 2 = aborted, <0 = error."""
     rc = lib.llama_decode(ctx, batch[0])
@@ -75,12 +67,6 @@ def decode(ctx: Any, batch: Any) -> None:
     raise DecodeError(f"llama_decode failed (code {rc})")
 
 
-def encode(ctx: Any, batch: Any) -> None:
-    rc = lib.llama_encode(ctx, batch[0])
-    if rc != 0:
-        raise DecodeError(f"llama_encode failed (code {rc})")
-
-
 def logits(ctx: Any, i: int, n_vocab: int) -> list[float]:
     p = check_ptr(lib.llama_get_logits_ith(ctx, i), "llama_get_logits_ith", DecodeError)
     return ffi.unpack(p, n_vocab)
@@ -90,11 +76,6 @@ def embeddings_seq(ctx: Any, seq_id: int, n: int) -> list[float]:
     p = lib.llama_get_embeddings_seq(ctx, seq_id)
     if p == NULL:
         raise DecodeError("no pooled embeddings for this sequence")
-    return ffi.unpack(p, n)
-
-
-def embeddings_ith(ctx: Any, i: int, n: int) -> list[float]:
-    p = check_ptr(lib.llama_get_embeddings_ith(ctx, i), "llama_get_embeddings_ith", DecodeError)
     return ffi.unpack(p, n)
 
 
@@ -112,10 +93,6 @@ def memory_seq_add(ctx: Any, seq_id: int, p0: int, p1: int, delta: int) -> None:
 
 def memory_can_shift(ctx: Any) -> bool:
     return bool(lib.llama_memory_can_shift(lib.llama_get_memory(ctx)))
-
-
-def memory_seq_cp(ctx: Any, src: int, dst: int, p0: int, p1: int) -> None:
-    lib.llama_memory_seq_cp(lib.llama_get_memory(ctx), src, dst, p0, p1)
 
 
 def memory_seq_pos_max(ctx: Any, seq_id: int) -> int:

@@ -92,24 +92,3 @@ def piece(vocab: Any, token: int, special: bool) -> bytes:
             raise TokenizeError(f"llama_token_to_piece failed for token {token}")
         return ffi.unpack(buf, n)
     return ffi.unpack(pbuf, n)
-
-
-def apply_builtin_template(template: str, messages: list[tuple[str, str]],
-                           add_assistant: bool) -> str | None:
-    """llama.cpp's built-in (non-jinja) template renderer; None if it does not know it."""
-    keep = [(ffi.new("char[]", r.encode()), ffi.new("char[]", c.encode())) for r, c in messages]
-    msgs = ffi.new("llama_chat_message[]", len(keep))
-    for i, (r, c) in enumerate(keep):
-        msgs[i].role = r
-        msgs[i].content = c
-    total = sum(len(c) for _, c in messages) * 2 + 256
-    buf = ffi.new("char[]", total)
-    n = lib.llama_chat_apply_template(template.encode(), msgs, len(keep), add_assistant, buf,
-                                      total)
-    if n < 0:
-        return None
-    if n > total:
-        buf = ffi.new("char[]", n)
-        n = lib.llama_chat_apply_template(template.encode(), msgs, len(keep), add_assistant,
-                                          buf, n)
-    return ffi.unpack(buf, n).decode("utf-8", "replace")

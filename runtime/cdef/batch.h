@@ -1,4 +1,4 @@
-/* Batches: token inputs for llama_decode/llama_encode. */
+/* Batches: token inputs for llama_decode. */
 typedef struct llama_batch {
     int32_t n_tokens;
     llama_token * token;
@@ -12,4 +12,3 @@ typedef struct llama_batch {
 struct llama_batch llama_batch_init(int32_t n_tokens, int32_t embd, int32_t n_seq_max);
 void llama_batch_free(struct llama_batch batch);
 int32_t llama_decode(struct llama_context * ctx, struct llama_batch batch);
-int32_t llama_encode(struct llama_context * ctx, struct llama_batch batch);

@@ -9,7 +9,7 @@ from typing import Any
 import msgspec
 
 from ..chat import ChatTemplate
-from ..model import ModelInfo
+from ..info import ModelInfo
 from ..options import ResolvedOptions
 
 #: the host backend's name: the only one the llama-server child runs models on
@@ -90,14 +90,8 @@ class Engine(abc.ABC):
     @abc.abstractmethod
     async def detokenize(self, tokens: list[int]) -> str: ...
 
+    #: the model's chat template (``Lease.render`` applies it, or a Modelfile's)
     template: ChatTemplate
-
-    def render_chat(self, messages: list[dict[str, Any]], *, tools: list[Any] | None = None,
-                    add_generation_prompt: bool = True, template: str | None = None) -> str:
-        """The model's chat template (or ``template``, a Modelfile TEMPLATE in jinja) applied
-        to messages. Pure Python: safe on the event loop."""
-        return self.template.with_source(template).render(
-            messages, tools=tools, add_generation_prompt=add_generation_prompt)
 
     @property
     def alive(self) -> bool:

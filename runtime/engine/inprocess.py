@@ -21,7 +21,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from anyio.streams.memory import MemoryObjectSendStream
@@ -36,6 +36,9 @@ from ..lora import LoraAdapter
 from ..model import Model
 from ..sequence import Sequence
 from .base import Engine, EngineRequest, Final, Piece
+
+if TYPE_CHECKING:
+    from llmrt.backends import LoadPlan
 
 log = logging.getLogger("llmrt.engine")
 _Item = Piece | Final | BaseException
@@ -87,14 +90,17 @@ class InProcessEngine(Engine):
     def __init__(self, model_path: str | Path, *, num_ctx: int = 4096, num_parallel: int = 4,
                  num_batch: int = 512, num_thread: int | None = None,
                  flash_attn: bool | None = None, n_gpu_layers: int | None = None,
-                 use_mmap: bool = True, backend: str | None = None,
+                 use_mmap: bool = True, placement: LoadPlan | None = None,
                  adapters: Iterable[tuple[str, float]] = ()) -> None:
-        """``backend`` names the backend plugin to load on (None: ``LLMRT_BACKEND``, else the
-        automatic choice); ``n_gpu_layers`` None lets its placement decide; ``adapters``:
-        (GGUF LoRA path, scale) pairs applied to every context of this engine."""
+        """Load the model where ``placement`` (the loader's plan; None: the host) puts it;
+        ``n_gpu_layers`` None takes the plan's; ``adapters``: (GGUF LoRA path, scale) pairs
+        applied to every context of this engine."""
         self.num_parallel = max(1, num_parallel)
+        if n_gpu_layers is None:
+            n_gpu_layers = placement.n_gpu_layers if placement is not None else 0
         self.model = Model(model_path, n_gpu_layers=n_gpu_layers, use_mmap=use_mmap,
-                           num_ctx=num_ctx, parallel=self.num_parallel, backend=backend)
+                           devices=placement.devices if placement is not None else (),
+                           placement=placement)
         try:
             self.num_ctx = max(4, min(num_ctx, self.model.info.n_ctx_train))
             self.ctx = Context(self.model, n_ctx=self.num_ctx * self.num_parallel,

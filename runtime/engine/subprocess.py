@@ -24,12 +24,14 @@ from typing import Any
 
 import anyio
 import httpx
+from llmrt.backends.host import physical_cores
 
 from ..adapters import check_lora
 from ..chat import template_for
 from ..errors import BackendError, ContextOverflow, LlmrtError, ModelLoadError
-from ..model import ModelInfo
-from ..native import physical_cores, tool
+from ..gguf import read_header
+from ..info import ModelInfo
+from ..native import tool
 from ..vectors import normalize
 from .base import HOST_BACKEND, Engine, EngineRequest, Final, Piece
 
@@ -276,8 +278,6 @@ def _final(rec: dict[str, Any], tokens: list[int]) -> Final:
 
 def _read_gguf_info(path: str) -> dict[str, str]:
     """Architecture and quantization from the GGUF header, without llama.cpp."""
-    from ..gguf import read_header
-
     info = read_header(path)
     out = {"general.architecture": info.architecture, "quantization": info.file_type}
     if isinstance(info.get("tokenizer.chat_template"), str):

@@ -13,14 +13,18 @@ digest``, ``writing manifest``, ``success``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Generator, Iterator
 from typing import Any
 
 from .. import bundled
-from .create import ModelBuilder, copy_blob
+from ..errors import ModelNotFound
+from .builder import ModelBuilder, copy_blob
 from .names import DEFAULT_HOST, DEFAULT_NAMESPACE, Name, parse_name
 from .progress import Progress
 from .store import Store
+
+log = logging.getLogger("llmrt.store")
 
 #: the parameters Ollama's library gives these models
 PARAMS: dict[str, dict[str, Any]] = {
@@ -39,6 +43,20 @@ def default_for(name: str | Name) -> bundled.BundledModel | None:
 
 def is_default(name: str | Name) -> bool:
     return default_for(name) is not None
+
+
+def find_or_import(name: str | Name, store: Store) -> Generator[Progress, None, Name]:
+    """The store's fallback hook, the one way a model name becomes a stored model: the stored
+    name (matched as ``Store.find`` does), else an embedded default imported now (its pull
+    progress is yielded). ``ModelNotFound`` otherwise, in Ollama's words."""
+    found = store.find(name)
+    if found is not None:
+        return found
+    if not is_default(name):
+        raise ModelNotFound(f'model "{name}" not found, try pulling it first')
+    log.info("importing the bundled model %s into %s", name, store.root)
+    yield from import_default(name, store=store)
+    return store.require(name)
 
 
 def import_default(name: str | Name, *, store: Store | None = None) -> Iterator[Progress]:

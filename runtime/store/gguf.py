@@ -10,12 +10,10 @@ from pathlib import Path
 
 from ..gguf import FILE_TYPES, TENSOR_TYPES, GGUFError, GGUFHeader, human_number, read_header
 
-GGUFInfo = GGUFHeader
-
-__all__ = ["FILE_TYPES", "TENSOR_TYPES", "GGUFError", "GGUFInfo", "human_number", "read_gguf"]
+__all__ = ["FILE_TYPES", "TENSOR_TYPES", "GGUFError", "GGUFHeader", "human_number", "read_gguf"]
 
 
-def read_gguf(path: Path, *, max_array: int = 64) -> GGUFInfo:
+def read_gguf(path: Path, *, max_array: int = 64) -> GGUFHeader:
     """Read a GGUF header; arrays longer than ``max_array`` read as None. GGUFError (a
     ModelLoadError) if the file is not GGUF or is truncated."""
     return read_header(path, max_array=max_array)

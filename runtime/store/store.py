@@ -28,7 +28,7 @@ from ..options import Options
 from . import manifest as mt
 from ._atomic import write_bytes
 from .blobs import Blobs, is_pinned
-from .gguf import GGUFInfo, read_gguf
+from .gguf import GGUFHeader, read_gguf
 from .info import ModelDetails, ModelEntry, ShowInfo
 from .message import Message, decode_messages
 from .modelfile import Modelfile, format_modelfile
@@ -339,7 +339,7 @@ def _go_value(value: Any) -> str:
     return str(value)
 
 
-def capabilities(gguf: GGUFInfo, template: str | None, model: ResolvedModel) -> list[str]:
+def capabilities(gguf: GGUFHeader, template: str | None, model: ResolvedModel) -> list[str]:
     """Ollama's capability names, judged from the GGUF and the template."""
     arch = gguf.architecture
     caps = ["embedding"] if f"{arch}.pooling_type" in gguf.metadata else ["completion"]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from llmrt.backends import BackendManager, DeviceKind, Status
+from llmrt.backends import BackendManager, DeviceKind, Status, host
 from llmrt.runtime import native
-from llmrt.runtime.model import Model
+from llmrt.runtime.loader import open_model
 
 from .cpu_oracle import check_best_that_runs
 from .plugins_inline import ep
@@ -39,7 +39,7 @@ def test_reads_cores_memory_and_features():
     assert cpu.kind is DeviceKind.CPU
     assert cpu.properties["logical_cores"] == os.cpu_count()
     assert probe.properties["default_threads"] == cpu.properties["physical_cores"]
-    assert probe.properties["default_threads"] == native.physical_cores()
+    assert probe.properties["default_threads"] == host.physical_cores()
     assert 0 < cpu.memory_free <= cpu.memory_total
     flags = Path("/proc/cpuinfo").read_text()
     assert all(f in flags for f in probe.features) and probe.features
@@ -53,7 +53,7 @@ def test_forced_variant(monkeypatch):
 
 
 def test_models_load_on_the_chosen_variant_and_generate(smollm2_path: Path, smollm2):
-    with Model(smollm2_path) as model:
+    with open_model(smollm2_path) as model:
         plan = model.placement
         assert plan is not None and plan.selection.backend == "cpu"
         assert plan.n_gpu_layers == 0 and plan.devices == ()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from llmrt.backends import model_sizes
-from llmrt.backends.model_sizes import GGUFFormatError
+from llmrt.runtime.gguf import GGUFError
 
 
 def test_sizes_agree_with_llama_cpp(any_llm):
@@ -31,8 +31,8 @@ def test_head_dims(smollm2_path: Path, gemma_path: Path):
 def test_truncated_header_is_a_format_error(tmp_path: Path, smollm2_path: Path):
     p = tmp_path / "truncated.gguf"
     p.write_bytes(smollm2_path.read_bytes()[:4096])
-    with pytest.raises(GGUFFormatError, match="truncated"):
+    with pytest.raises(GGUFError, match="truncated"):
         model_sizes.read(p)
     p.write_bytes(b"PK\x03\x04 not a model")
-    with pytest.raises(GGUFFormatError, match="not a GGUF file"):
+    with pytest.raises(GGUFError, match="not a GGUF file"):
         model_sizes.read(p)

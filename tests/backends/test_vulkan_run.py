@@ -27,6 +27,7 @@ from llmrt.runtime import native
 from llmrt.runtime._bindings import backend as ggml
 from llmrt.runtime.batch import Batch
 from llmrt.runtime.context import Context
+from llmrt.runtime.loader import open_model
 from llmrt.runtime.model import Model
 
 from tests.api.conftest import Server, app_config
@@ -82,7 +83,7 @@ def argmax(v: list[float]) -> int:
 @pytest.fixture(scope="module")
 def on_vulkan(smollm2_path: Path) -> Iterator[Model]:
     """SmolLM2 loaded with ``backend="vulkan"``; the Vulkan library stays loaded afterwards."""
-    with Model(smollm2_path, num_ctx=NUM_CTX, backend="vulkan") as model:
+    with open_model(smollm2_path, num_ctx=NUM_CTX, backend="vulkan") as model:
         yield model
 
 
@@ -102,7 +103,7 @@ def test_a_partial_offload_counts_only_the_layers_on_the_device(smollm2_path: Pa
                                                                caplog: pytest.LogCaptureFixture):
     """``num_gpu`` overrides the plan's layer count; size_vram follows what was offloaded."""
     with (caplog.at_level(logging.INFO, logger="llmrt.llama"),
-          Model(smollm2_path, num_ctx=NUM_CTX, backend="vulkan", n_gpu_layers=10) as model):
+          open_model(smollm2_path, num_ctx=NUM_CTX, backend="vulkan", n_gpu_layers=10) as model):
         assert model.placement is not None and model.n_gpu_layers == 10
         sizes = model.placement.selection.sizes
         assert sizes is not None
@@ -115,7 +116,7 @@ def test_a_partial_offload_counts_only_the_layers_on_the_device(smollm2_path: Pa
 def test_logits_match_the_cpu_backend(on_vulkan: Model, smollm2_path: Path):
     """fp16 arithmetic on the device: close to the CPU's logits, not equal."""
     vulkan = last_logits(on_vulkan)
-    with Model(smollm2_path, num_ctx=NUM_CTX, backend="cpu") as model:
+    with open_model(smollm2_path, num_ctx=NUM_CTX, backend="cpu") as model:
         cpu = last_logits(model)
     similarity = cosine(vulkan, cpu)
     assert argmax(vulkan) == argmax(cpu), (argmax(vulkan), argmax(cpu), similarity)
@@ -129,7 +130,7 @@ def test_without_a_choice_the_cpu_backend_runs_everything(on_vulkan: Model, smol
     device at all: no layer, no KV cache and no compute buffer on Vulkan0."""
     assert "Vulkan" in ggml.registries()
     with (caplog.at_level(logging.INFO, logger="llmrt.llama"),
-          Model(smollm2_path, num_ctx=NUM_CTX) as model):
+          open_model(smollm2_path, num_ctx=NUM_CTX) as model):
         logits = last_logits(model)
         assert model.placement is not None and model.placement.selection.backend == "cpu"
         assert model.devices == () and model.offloaded_bytes == 0
