@@ -11,7 +11,7 @@ import logging
 
 from .errors import ModelNotFound
 from .scheduler import ModelSpec
-from .store import ModelEntry, ShowInfo, Store, import_default, is_default
+from .store import ModelDetails, ModelEntry, ShowInfo, Store, import_default, is_default
 
 log = logging.getLogger("llmrt.catalog")
 
@@ -30,14 +30,11 @@ class Catalog:
             for _ in import_default(name, store=self.store):
                 pass
             m = self.store.resolve(name)
-        details = {"format": m.config.model_format or "gguf", "family": m.config.model_family,
-                   "families": m.config.model_families, "parameter_size": m.config.model_type,
-                   "quantization_level": m.config.file_type}
         return ModelSpec(
             name=m.name.display_shortest(), path=m.model_path, digest=m.digest,
             template=m.chat_template, system=m.system, options=m.options,
             messages=tuple({"role": x.role, "content": x.content} for x in m.messages),
-            details={k: v for k, v in details.items() if v})
+            details=ModelDetails.from_config(m.config))
 
     def list(self) -> list[ModelEntry]:
         return self.store.list()

@@ -26,6 +26,7 @@ from .engine import Engine
 from .engine.factory import make_engine
 from .errors import LlmrtError
 from .options import Options
+from .store.info import ModelDetails
 
 log = logging.getLogger("llmrt.scheduler")
 
@@ -45,7 +46,7 @@ class ModelSpec:
     system: str | None = None
     options: Options = field(default_factory=Options)
     messages: tuple[dict[str, Any], ...] = ()
-    details: dict[str, Any] = field(default_factory=dict)
+    details: ModelDetails = field(default_factory=ModelDetails)
 
 
 class Resolver(Protocol):
