@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 
 import msgspec
+from llmrt.runtime.catalog import Catalog
 from llmrt.runtime.options import Options
 from llmrt.runtime.scheduler import Scheduler, parse_keep_alive
 from starlette.requests import Request
@@ -83,7 +84,7 @@ def scheduler_of(request: Request) -> Scheduler:
     return request.app.state.scheduler
 
 
-def catalog_of(request: Request) -> Any:
+def catalog_of(request: Request) -> Catalog:
     return request.app.state.catalog
 
 
