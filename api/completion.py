@@ -8,9 +8,9 @@ closes, the engine drops the sequence at its next step).
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 from llmrt.runtime.engine import EngineRequest, Final, Piece
 from llmrt.runtime.grammars import JSON_GRAMMAR
@@ -37,7 +37,7 @@ class Done:
     context: list[int] = field(default_factory=list)
 
 
-Event = Started | Piece | Done
+Event: TypeAlias = Started | Piece | Done
 
 
 def grammar_for(fmt: str | dict[str, Any] | None) -> str | None:
@@ -49,17 +49,10 @@ def grammar_for(fmt: str | dict[str, Any] | None) -> str | None:
     raise BadRequest(f"invalid format: {fmt!r}")
 
 
-def options_from(raw: dict[str, Any] | None) -> Options:
-    try:
-        return Options.from_dict(raw)
-    except Exception as exc:
-        raise BadRequest(f"invalid options: {exc}") from exc
-
-
 async def stream(scheduler: Scheduler, model: str, *, options: Options,
                  keep_alive: float | None, build_prompt: Any,
                  fmt: str | dict[str, Any] | None = None,
-                 context: list[int] | None = None) -> AsyncIterator[Event]:
+                 context: list[int] | None = None) -> AsyncGenerator[Event]:
     """Events of one generation. ``build_prompt(runner) -> str | None``: None means load only."""
     start = time.perf_counter_ns()
     grammar = grammar_for(fmt)

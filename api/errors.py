@@ -21,6 +21,11 @@ from llmrt.runtime.scheduler import ServerBusy
 from starlette.requests import Request
 from starlette.responses import Response
 
+from .schema import ollama as ol
+from .schema import openai as oa
+
+_encoder = msgspec.json.Encoder()
+
 
 class BadRequest(LlmrtError, ValueError):
     """The request is invalid (400)."""
@@ -61,7 +66,7 @@ def message_for(exc: BaseException) -> str:
 
 
 def ollama_error(exc: BaseException) -> Response:
-    body = msgspec.json.encode({"error": message_for(exc)})
+    body = _encoder.encode(ol.ErrorResponse(error=message_for(exc)))
     return Response(body, status_code=status_for(exc), media_type="application/json")
 
 
@@ -70,9 +75,8 @@ _OPENAI_TYPES = {400: "invalid_request_error", 404: "not_found_error"}
 
 def openai_error(exc: BaseException) -> Response:
     status = status_for(exc)
-    body = msgspec.json.encode({"error": {
-        "message": message_for(exc), "type": _OPENAI_TYPES.get(status, "api_error"),
-        "param": None, "code": None}})
+    body = _encoder.encode(oa.ErrorResponse(error=oa.ErrorDetail(
+        message=message_for(exc), type=_OPENAI_TYPES.get(status, "api_error"))))
     return Response(body, status_code=status, media_type="application/json")
 
 

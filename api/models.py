@@ -5,58 +5,54 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator
 
 import anyio
 import anyio.lowlevel
-import msgspec
-from llmrt.runtime.store import CreateRequest, Progress, pull, push
+from llmrt.runtime.store import Progress, pull, push
 from llmrt.runtime.store import create as create_model
 from starlette.requests import Request
 from starlette.responses import Response
 
-from . import schema as s
+from . import records
 from .errors import BadRequest
-from .ollama import decode
-from .streaming import json_response, ndjson, peek
+from .requests import body, catalog_of, reply
+from .schema import models as s
+from .schema.models import ProgressResponse
+from .streaming import json_response
 
 DIGEST = re.compile(r"^sha256[:-][0-9a-f]{64}$")
 
 
-def catalog(request: Request) -> Any:
-    return request.app.state.catalog
-
-
 async def tags(request: Request) -> Response:
-    entries = await anyio.to_thread.run_sync(catalog(request).list)
-    return json_response({"models": entries})
+    entries = await anyio.to_thread.run_sync(catalog_of(request).list)
+    return json_response(records.entries(entries))
 
 
 async def show(request: Request) -> Response:
-    req: s.ShowRequest = await decode(request, s.ShowRequest)
+    req: s.ShowRequest = await body(request, s.ShowRequest)
     name = req.model or req.name
     if not name:
         raise BadRequest("model is required")
     info = await anyio.to_thread.run_sync(
-        lambda: catalog(request).show(name, verbose=req.verbose))
-    return json_response(info)
+        lambda: catalog_of(request).show(name, verbose=req.verbose))
+    return json_response(records.show(info))
 
 
 async def copy(request: Request) -> Response:
-    req: s.CopyRequest = await decode(request, s.CopyRequest)
-    store = catalog(request).store
-    await anyio.to_thread.run_sync(catalog(request).resolve, req.source)  # bundled: import
+    req: s.CopyRequest = await body(request, s.CopyRequest)
+    store = catalog_of(request).store
+    await anyio.to_thread.run_sync(catalog_of(request).resolve, req.source)  # bundled: import
     await anyio.to_thread.run_sync(store.copy, req.source, req.destination)
     return Response(status_code=200)
 
 
 async def delete(request: Request) -> Response:
-    req: s.DeleteRequest = await decode(request, s.DeleteRequest)
+    req: s.DeleteRequest = await body(request, s.DeleteRequest)
     name = req.model or req.name
     if not name:
         raise BadRequest("model is required")
-    await anyio.to_thread.run_sync(catalog(request).store.delete, name)
+    await anyio.to_thread.run_sync(catalog_of(request).store.delete, name)
     return Response(status_code=200)
 
 
@@ -69,13 +65,13 @@ def _digest(request: Request) -> str:
 
 async def blob_head(request: Request) -> Response:
     digest = _digest(request)
-    found = await anyio.to_thread.run_sync(catalog(request).store.has_blob, digest)
+    found = await anyio.to_thread.run_sync(catalog_of(request).store.has_blob, digest)
     return Response(status_code=200 if found else 404)
 
 
 async def blob_post(request: Request) -> Response:
     digest = _digest(request)
-    store = catalog(request).store
+    store = catalog_of(request).store
     if await anyio.to_thread.run_sync(store.has_blob, digest):
         return Response(status_code=200)
     w = await anyio.to_thread.run_sync(store.blobs.writer, digest)
@@ -91,45 +87,37 @@ async def blob_post(request: Request) -> Response:
 
 # ---- progress streams: pull, push, create -----------------------------------------------------
 
-class PullRequest(msgspec.Struct, kw_only=True):
-    model: str = ""
-    name: str = ""
-    insecure: bool = False
-    stream: bool = True
-
-
 async def pull_route(request: Request) -> Response:
-    req: PullRequest = await decode(request, PullRequest)
+    req: s.PullRequest = await body(request, s.PullRequest)
     name = req.model or req.name
-    store = catalog(request).store
+    store = catalog_of(request).store
     return await _progress(lambda: pull(name, insecure=req.insecure, store=store), req.stream)
 
 
 async def push_route(request: Request) -> Response:
-    req: PullRequest = await decode(request, PullRequest)
+    req: s.PullRequest = await body(request, s.PullRequest)
     name = req.model or req.name
-    store = catalog(request).store
+    store = catalog_of(request).store
     return await _progress(lambda: push(name, insecure=req.insecure, store=store), req.stream)
 
 
 async def create_route(request: Request) -> Response:
-    req: CreateRequest = await decode(request, CreateRequest)
-    store = catalog(request).store
-    return await _progress(lambda: create_model(req, store=store), req.stream is not False)
+    req: s.CreateRequest = await body(request, s.CreateRequest)
+    spec = records.create_request(req)
+    store = catalog_of(request).store
+    return await _progress(lambda: create_model(spec, store=store), req.stream is not False)
 
 
-async def _progress(start: Callable[[], Iterator[Progress]], stream: bool) -> Response:
-    records = _in_thread(start)
-    first, records = await peek(records)  # errors before the first record get their status
-    if stream:
-        return ndjson(first, records)
-    last = first
-    async for record in records:
-        last = record
-    return json_response(last)
+async def _progress(start: Callable[[], Generator[Progress]], stream: bool) -> Response:
+    async def wire() -> AsyncIterator[ProgressResponse]:
+        async with contextlib.aclosing(_in_thread(start)) as items:
+            async for p in items:
+                yield records.progress(p)
+
+    return await reply(wire(), stream=stream)
 
 
-async def _in_thread(start: Callable[[], Iterator[Progress]]) -> AsyncIterator[Progress]:
+async def _in_thread(start: Callable[[], Generator[Progress]]) -> AsyncGenerator[Progress]:
     """Run a blocking progress generator in its own thread; stop it if the client leaves."""
     send, recv = anyio.create_memory_object_stream[Progress | BaseException](16)
     token = anyio.lowlevel.current_token()

@@ -10,42 +10,19 @@ from typing import Any
 
 import msgspec
 from llmrt.runtime.engine import Piece
-from llmrt.runtime.scheduler import Lease, Runner, Scheduler, parse_keep_alive
-from llmrt.runtime.store import ModelDetails
+from llmrt.runtime.scheduler import Lease, Runner
 from llmrt.runtime.vectors import normalize
 from starlette.requests import Request
 from starlette.responses import Response
 
 from llmrt import __version__
 
-from . import schema as s
-from .completion import Done, Event, Started, options_from, render, stream
+from .completion import Done, Event, Started, render, stream
 from .errors import BadRequest
-from .streaming import json_response, ndjson, peek
-
-
-def now() -> str:
-    return datetime.datetime.now(datetime.UTC).isoformat().replace("+00:00", "Z")
-
-
-async def decode(request: Request, cls: type[Any]) -> Any:
-    body = await request.body()
-    if not body:
-        raise BadRequest("missing request body")
-    return msgspec.json.decode(body, type=cls)
-
-
-def keep_alive_of(value: Any) -> float | None:
-    if value is msgspec.UNSET:
-        return None
-    try:
-        return parse_keep_alive(value)
-    except ValueError as exc:
-        raise BadRequest(str(exc)) from exc
-
-
-def scheduler_of(request: Request) -> Scheduler:
-    return request.app.state.scheduler
+from .requests import body, keep_alive_of, now, options_from, reply, scheduler_of
+from .schema import ollama as s
+from .schema.models import ModelDetails, PsResponse, RunningModel
+from .streaming import json_response, peek
 
 
 def _metrics(done: Done) -> dict[str, int]:
@@ -59,7 +36,7 @@ def _metrics(done: Done) -> dict[str, int]:
 # ---- /api/generate ----------------------------------------------------------------------------
 
 async def generate(request: Request) -> Response:
-    req: s.GenerateRequest = await decode(request, s.GenerateRequest)
+    req: s.GenerateRequest = await body(request, s.GenerateRequest)
     if req.images:
         raise BadRequest("images are not supported yet: this model runtime has no vision support")
     if req.suffix:
@@ -99,17 +76,10 @@ async def generate(request: Request) -> Response:
         async for ev in events:
             yield _generate_record(req.model, ev)
 
-    if req.stream:
-        head, rest = await peek(records())
-        return ndjson(head, rest)
-    text: list[str] = []
-    last: s.GenerateResponse | None = None
-    async for rec in records():
-        text.append(rec.response)
-        last = rec
-    assert last is not None
-    last.response = "".join(text)
-    return json_response(last)
+    def whole(recs: list[s.GenerateResponse]) -> s.GenerateResponse:
+        return msgspec.structs.replace(recs[-1], response="".join(r.response for r in recs))
+
+    return await reply(records(), stream=req.stream, final=whole)
 
 
 def _generate_record(model: str, ev: Event) -> s.GenerateResponse:
@@ -124,7 +94,7 @@ def _generate_record(model: str, ev: Event) -> s.GenerateResponse:
 # ---- /api/chat --------------------------------------------------------------------------------
 
 async def chat(request: Request) -> Response:
-    req: s.ChatRequest = await decode(request, s.ChatRequest)
+    req: s.ChatRequest = await body(request, s.ChatRequest)
     if any(m.images for m in req.messages):
         raise BadRequest("images are not supported yet: this model runtime has no vision support")
     keep_alive = keep_alive_of(req.keep_alive)
@@ -158,17 +128,11 @@ async def chat(request: Request) -> Response:
                                      message=s.ResponseMessage(), done=True,
                                      done_reason=ev.final.done_reason, **_metrics(ev))
 
-    if req.stream:
-        head, rest = await peek(records())
-        return ndjson(head, rest)
-    text: list[str] = []
-    last: s.ChatResponse | None = None
-    async for rec in records():
-        text.append(rec.message.content)
-        last = rec
-    assert last is not None
-    last.message.content = "".join(text)
-    return json_response(last)
+    def whole(recs: list[s.ChatResponse]) -> s.ChatResponse:
+        text = "".join(r.message.content for r in recs)
+        return msgspec.structs.replace(recs[-1], message=s.ResponseMessage(content=text))
+
+    return await reply(records(), stream=req.stream, final=whole)
 
 
 def _message_dict(m: s.Message) -> dict[str, Any]:
@@ -183,7 +147,7 @@ def _message_dict(m: s.Message) -> dict[str, Any]:
 # ---- embeddings -------------------------------------------------------------------------------
 
 async def embed(request: Request) -> Response:
-    req: s.EmbedRequest = await decode(request, s.EmbedRequest)
+    req: s.EmbedRequest = await body(request, s.EmbedRequest)
     texts = [req.input] if isinstance(req.input, str) else list(req.input)
     vectors, count, load_ns, total_ns = await _embed(request, req.model, texts, req.options,
                                                      keep_alive_of(req.keep_alive),
@@ -198,7 +162,7 @@ async def embed(request: Request) -> Response:
 
 
 async def embeddings(request: Request) -> Response:
-    req: s.EmbeddingsRequest = await decode(request, s.EmbeddingsRequest)
+    req: s.EmbeddingsRequest = await body(request, s.EmbeddingsRequest)
     if not req.prompt:
         return json_response(s.EmbeddingsResponse(embedding=[]))
     vectors, *_ = await _embed(request, req.model, [req.prompt], req.options,
@@ -221,13 +185,14 @@ async def _embed(request: Request, model: str, texts: list[str],
 # ---- ps, version, root ------------------------------------------------------------------------
 
 def details_of(runner: Runner) -> ModelDetails:
+    """The model's details; what its config leaves empty comes from the loaded GGUF."""
     d = runner.spec.details
     info = runner.engine.info
-    return ModelDetails(parent_model=d.get("parent_model", ""), format="gguf",
-                     family=d.get("family", info.architecture),
-                     families=d.get("families", [info.architecture]),
-                     parameter_size=d.get("parameter_size", _param_size(info.n_params)),
-                     quantization_level=d.get("quantization_level", info.quantization))
+    return ModelDetails(parent_model=d.parent_model, format="gguf",
+                        family=d.family or info.architecture,
+                        families=d.families or [info.architecture],
+                        parameter_size=d.parameter_size or _param_size(info.n_params),
+                        quantization_level=d.quantization_level or info.quantization)
 
 
 def _param_size(n: int) -> str:
@@ -246,12 +211,12 @@ async def ps(request: Request) -> Response:
                        + datetime.timedelta(seconds=min(r.keep_alive, 1e9)))
         else:
             expires = datetime.datetime.fromtimestamp(r.expires_at, datetime.UTC)
-        models.append(s.RunningModel(
+        models.append(RunningModel(
             name=r.spec.name, model=r.spec.name, size=r.engine.info.size, digest=r.spec.digest,
             details=details_of(r), expires_at=expires.isoformat().replace("+00:00", "Z"),
             size_vram=int(r.engine.stats().get("size_vram", 0)),
             context_length=r.engine.num_ctx))
-    return json_response(s.PsResponse(models=models))
+    return json_response(PsResponse(models=models))
 
 
 async def version(request: Request) -> Response:

@@ -10,163 +10,39 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
-import msgspec
 from llmrt.runtime.engine import Piece
 from llmrt.runtime.errors import ModelNotFound
 from llmrt.runtime.options import Options
 from llmrt.runtime.scheduler import Lease
+from llmrt.runtime.store import ModelEntry
 from llmrt.runtime.vectors import normalize
-from msgspec import UNSET, UnsetType
 from starlette.requests import Request
 from starlette.responses import Response
 
 from .completion import Done, render, stream
 from .errors import BadRequest
-from .ollama import decode, scheduler_of
+from .requests import body, catalog_of, scheduler_of
+from .schema.openai import (
+    ChatCompletion,
+    ChatCompletionChunk,
+    ChatCompletionRequest,
+    ChatMessageOut,
+    Choice,
+    ChunkChoice,
+    CompletionRequest,
+    Delta,
+    EmbeddingItem,
+    EmbeddingList,
+    EmbeddingRequest,
+    EmbeddingUsage,
+    ModelCard,
+    ModelList,
+    SamplingRequest,
+    TextChoice,
+    TextCompletion,
+    Usage,
+)
 from .streaming import json_response, peek, sse
-
-
-class Base(msgspec.Struct, kw_only=True, omit_defaults=True):
-    pass
-
-
-class StreamOptions(Base):
-    include_usage: bool = False
-
-
-class ChatMessageIn(Base):
-    role: str
-    content: str | list[dict[str, Any]] | None = None
-
-
-class ResponseFormat(Base):
-    type: str = "text"
-    json_schema: dict[str, Any] | None = None
-
-
-class SamplingRequest(Base):
-    """The fields both completion endpoints share (OpenAI's names)."""
-
-    model: str
-    stream: bool = False
-    stream_options: StreamOptions | None = None
-    max_tokens: int | None = None
-    seed: int | None = None
-    stop: str | list[str] | None = None
-    temperature: float | None = None
-    top_p: float | None = None
-    frequency_penalty: float | None = None
-    presence_penalty: float | None = None
-
-
-class ChatCompletionRequest(SamplingRequest, kw_only=True):
-    messages: list[ChatMessageIn]
-    max_completion_tokens: int | None = None
-    response_format: ResponseFormat | None = None
-    tools: list[dict[str, Any]] | None = None
-
-
-class CompletionRequest(SamplingRequest, kw_only=True):
-    prompt: str
-    suffix: str | None = None
-    echo: bool = False
-
-
-class EmbeddingRequest(Base):
-    model: str
-    input: str | list[str]
-    encoding_format: str = "float"
-    dimensions: int | None = None
-
-
-class Usage(msgspec.Struct):
-    prompt_tokens: int
-    completion_tokens: int
-    total_tokens: int
-
-
-class Delta(Base):
-    role: str | UnsetType = UNSET
-    content: str | UnsetType = UNSET
-
-
-class ChunkChoice(msgspec.Struct):
-    index: int
-    delta: Delta
-    finish_reason: str | None = None
-
-
-class ChatCompletionChunk(msgspec.Struct, omit_defaults=True):
-    id: str
-    object: str
-    created: int
-    model: str
-    system_fingerprint: str
-    choices: list[ChunkChoice]
-    usage: Usage | None = None
-
-
-class ChatMessageOut(msgspec.Struct):
-    role: str
-    content: str
-
-
-class Choice(msgspec.Struct):
-    index: int
-    message: ChatMessageOut
-    finish_reason: str | None
-
-
-class ChatCompletion(msgspec.Struct):
-    id: str
-    object: str
-    created: int
-    model: str
-    system_fingerprint: str
-    choices: list[Choice]
-    usage: Usage
-
-
-class TextChoice(msgspec.Struct):
-    index: int
-    text: str
-    finish_reason: str | None
-
-
-class TextCompletion(msgspec.Struct, omit_defaults=True):
-    id: str
-    object: str
-    created: int
-    model: str
-    system_fingerprint: str
-    choices: list[TextChoice]
-    usage: Usage | None = None
-
-
-class EmbeddingItem(msgspec.Struct):
-    object: str
-    embedding: list[float] | str
-    index: int
-
-
-class EmbeddingList(msgspec.Struct):
-    object: str
-    data: list[EmbeddingItem]
-    model: str
-    usage: dict[str, int]
-
-
-class ModelCard(msgspec.Struct):
-    id: str
-    object: str
-    created: int
-    owned_by: str
-
-
-class ModelList(msgspec.Struct):
-    object: str
-    data: list[ModelCard]
-
 
 FINGERPRINT = "fp_llmrt"
 
@@ -207,7 +83,7 @@ def _finish(reason: str) -> str:
 
 
 async def chat_completions(request: Request) -> Response:
-    req: ChatCompletionRequest = await decode(request, ChatCompletionRequest)
+    req: ChatCompletionRequest = await body(request, ChatCompletionRequest)
     messages = [{"role": m.role, "content": _text_of(m.content)} for m in req.messages]
     if not messages:
         raise BadRequest("messages must not be empty")
@@ -228,9 +104,10 @@ async def chat_completions(request: Request) -> Response:
 
     def chunk(delta: Delta, finish: str | None = None,
               usage: Usage | None = None) -> ChatCompletionChunk:
-        choices = [ChunkChoice(0, delta, finish)] if usage is None else []
-        return ChatCompletionChunk(cid, "chat.completion.chunk", created, req.model,
-                                   FINGERPRINT, choices, usage)
+        choices = [] if usage else [ChunkChoice(index=0, delta=delta, finish_reason=finish)]
+        return ChatCompletionChunk(id=cid, object="chat.completion.chunk", created=created,
+                                   model=req.model, system_fingerprint=FINGERPRINT,
+                                   choices=choices, usage=usage)
 
     if req.stream:
         include_usage = bool(req.stream_options and req.stream_options.include_usage)
@@ -249,13 +126,15 @@ async def chat_completions(request: Request) -> Response:
         return sse(head, rest)
     text, done = await _collect(events)
     return json_response(ChatCompletion(
-        cid, "chat.completion", created, req.model, FINGERPRINT,
-        [Choice(0, ChatMessageOut("assistant", text), _finish(done.final.done_reason))],
-        _usage(done)))
+        id=cid, object="chat.completion", created=created, model=req.model,
+        system_fingerprint=FINGERPRINT,
+        choices=[Choice(index=0, message=ChatMessageOut(role="assistant", content=text),
+                        finish_reason=_finish(done.final.done_reason))],
+        usage=_usage(done)))
 
 
 async def completions(request: Request) -> Response:
-    req: CompletionRequest = await decode(request, CompletionRequest)
+    req: CompletionRequest = await body(request, CompletionRequest)
     if req.suffix:
         raise BadRequest(f'"{req.model}" does not support insert')
     options = _options(req, req.max_tokens)
@@ -266,9 +145,11 @@ async def completions(request: Request) -> Response:
     created = int(time.time())
 
     def record(text: str, finish: str | None, usage: Usage | None = None) -> TextCompletion:
-        choices = [TextChoice(0, text, finish)] if usage is None or finish else []
-        return TextCompletion(cid, "text_completion", created, req.model, FINGERPRINT,
-                              choices, usage)
+        keep = usage is None or finish  # the usage-only chunk of a stream has no choices
+        choices = [TextChoice(index=0, text=text, finish_reason=finish)] if keep else []
+        return TextCompletion(id=cid, object="text_completion", created=created,
+                              model=req.model, system_fingerprint=FINGERPRINT,
+                              choices=choices, usage=usage)
 
     if req.stream:
         include_usage = bool(req.stream_options and req.stream_options.include_usage)
@@ -280,16 +161,13 @@ async def completions(request: Request) -> Response:
                 elif isinstance(ev, Done):
                     yield record("", _finish(ev.final.done_reason))
                     if include_usage:
-                        yield TextCompletion(cid, "text_completion", created, req.model,
-                                             FINGERPRINT, [], _usage(ev))
+                        yield record("", None, _usage(ev))
 
         head, rest = await peek(chunks())
         return sse(head, rest)
     text, done = await _collect(events)
     prefix = req.prompt if req.echo else ""
-    return json_response(TextCompletion(
-        cid, "text_completion", created, req.model, FINGERPRINT,
-        [TextChoice(0, prefix + text, _finish(done.final.done_reason))], _usage(done)))
+    return json_response(record(prefix + text, _finish(done.final.done_reason), _usage(done)))
 
 
 async def _collect(events: AsyncIterator[Any]) -> tuple[str, Done]:
@@ -307,11 +185,12 @@ async def _collect(events: AsyncIterator[Any]) -> tuple[str, Done]:
 def _usage(done: Done) -> Usage:
     # prompt tokens as llama-server counts them: the whole prompt, cached or not
     prompt = len(done.context) - done.final.eval_count
-    return Usage(prompt, done.final.eval_count, prompt + done.final.eval_count)
+    return Usage(prompt_tokens=prompt, completion_tokens=done.final.eval_count,
+                 total_tokens=prompt + done.final.eval_count)
 
 
 async def embeddings(request: Request) -> Response:
-    req: EmbeddingRequest = await decode(request, EmbeddingRequest)
+    req: EmbeddingRequest = await body(request, EmbeddingRequest)
     texts = [req.input] if isinstance(req.input, str) else list(req.input)
     if not texts:
         raise BadRequest("input must not be empty")
@@ -326,25 +205,27 @@ async def embeddings(request: Request) -> Response:
         data: list[float] | str = v
         if req.encoding_format == "base64":
             data = base64.b64encode(struct.pack(f"<{len(v)}f", *v)).decode()
-        items.append(EmbeddingItem("embedding", data, i))
-    return json_response(EmbeddingList("list", items, req.model,
-                                       {"prompt_tokens": count, "total_tokens": count}))
+        items.append(EmbeddingItem(object="embedding", embedding=data, index=i))
+    return json_response(EmbeddingList(object="list", data=items, model=req.model,
+                                       usage=EmbeddingUsage(prompt_tokens=count,
+                                                            total_tokens=count)))
 
 
-def _card(entry: Any) -> ModelCard:
+def _card(entry: ModelEntry) -> ModelCard:
     parts = entry.name.split("/")
     owner = parts[-2] if len(parts) > 1 else "library"
-    return ModelCard(entry.name, "model", int(entry.modified_at.timestamp()), owner)
+    return ModelCard(id=entry.name, object="model", created=int(entry.modified_at.timestamp()),
+                     owned_by=owner)
 
 
 async def list_models(request: Request) -> Response:
-    entries = await anyio.to_thread.run_sync(request.app.state.catalog.list)
-    return json_response(ModelList("list", [_card(e) for e in entries]))
+    entries = await anyio.to_thread.run_sync(catalog_of(request).list)
+    return json_response(ModelList(object="list", data=[_card(e) for e in entries]))
 
 
 async def get_model(request: Request) -> Response:
     name = request.path_params["model"]
-    entries = await anyio.to_thread.run_sync(request.app.state.catalog.list)
+    entries = await anyio.to_thread.run_sync(catalog_of(request).list)
     for e in entries:
         if e.name == name or e.name == f"{name}:latest":
             return json_response(_card(e))

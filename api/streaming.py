@@ -8,23 +8,27 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 from starlette.responses import Response, StreamingResponse
 
 from .errors import message_for
+from .schema import Base
+from .schema import ollama as ol
+from .schema import openai as oa
 
 log = logging.getLogger("llmrt.api")
 _encoder = msgspec.json.Encoder()
+It = TypeVar("It", bound=AsyncIterator[Any])
 
 
-def json_response(obj: Any, status: int = 200) -> Response:
+def json_response(obj: Base, status: int = 200) -> Response:
     return Response(_encoder.encode(obj), status_code=status,
                     media_type="application/json; charset=utf-8")
 
 
-def ndjson(first: Any, rest: AsyncIterator[Any]) -> StreamingResponse:
+def ndjson(first: Base, rest: AsyncIterator[Base]) -> StreamingResponse:
     """Stream ``first`` then ``rest`` as NDJSON. ``first`` is produced before the response
     starts, so errors up to the first record still get a real status code."""
 
@@ -41,12 +45,12 @@ def ndjson(first: Any, rest: AsyncIterator[Any]) -> StreamingResponse:
                 yield bytes(buf)
         except Exception as exc:  # noqa: BLE001 - reported in-band, as Ollama does
             log.warning("stream failed: %s", exc)
-            yield _encoder.encode({"error": message_for(exc)}) + b"\n"
+            yield _encoder.encode(ol.ErrorResponse(error=message_for(exc))) + b"\n"
 
     return StreamingResponse(body(), media_type="application/x-ndjson")
 
 
-def sse(first: Any, rest: AsyncIterator[Any]) -> StreamingResponse:
+def sse(first: Base, rest: AsyncIterator[Base]) -> StreamingResponse:
     """Server-sent events ``data: {...}`` ending with ``data: [DONE]`` (OpenAI's streams)."""
 
     async def body() -> AsyncIterator[bytes]:
@@ -56,15 +60,15 @@ def sse(first: Any, rest: AsyncIterator[Any]) -> StreamingResponse:
                 yield b"data: " + _encoder.encode(obj) + b"\n\n"
         except Exception as exc:  # noqa: BLE001
             log.warning("stream failed: %s", exc)
-            err = {"error": {"message": message_for(exc), "type": "api_error", "param": None,
-                             "code": None}}
+            err = oa.ErrorResponse(error=oa.ErrorDetail(message=message_for(exc),
+                                                        type="api_error"))
             yield b"data: " + _encoder.encode(err) + b"\n\n"
         yield b"data: [DONE]\n\n"
 
     return StreamingResponse(body(), media_type="text/event-stream")
 
 
-async def peek(it: AsyncIterator[Any]) -> tuple[Any, AsyncIterator[Any]]:
+async def peek(it: It) -> tuple[Any, It]:
     """The first item of an async iterator, and the iterator (errors surface here)."""
     first = await it.__anext__()
     return first, it

@@ -28,7 +28,7 @@ from llmrt import backends
 from .engine.base import Engine
 from .engine.factory import make_engine
 from .options import Options
-from .store import Store
+from .store import ModelDetails, Store
 from .store.defaults import find_or_import
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ class ModelSpec:
     system: str | None = None
     options: Options = field(default_factory=Options)
     messages: tuple[dict[str, Any], ...] = ()
-    details: dict[str, Any] = field(default_factory=dict)
+    details: ModelDetails = field(default_factory=ModelDetails)
     adapters: tuple[Path, ...] = ()
 
 
@@ -75,14 +75,11 @@ def resolve_name(name: str, *, store: Store | None = None) -> ModelSpec:
     ModelNotFound (unknown name), InvalidName, StoreError (a broken manifest)."""
     store = store or Store()
     m = store.resolve(_finish(find_or_import(name, store)))
-    details = {"format": m.config.model_format or "gguf", "family": m.config.model_family,
-               "families": m.config.model_families, "parameter_size": m.config.model_type,
-               "quantization_level": m.config.file_type}
     return ModelSpec(
         name=m.name.display_shortest(), path=m.model_path, digest=m.digest,
         template=m.chat_template, system=m.system, options=m.options,
         messages=tuple({"role": x.role, "content": x.content} for x in m.messages),
-        details={k: v for k, v in details.items() if v}, adapters=tuple(m.adapters))
+        details=ModelDetails.from_config(m.config), adapters=tuple(m.adapters))
 
 
 def _finish(gen: Generator[Any, None, _R]) -> _R:

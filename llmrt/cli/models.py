@@ -143,6 +143,7 @@ def create(name: str, modelfile: str, quantize: str) -> None:
 
     import msgspec
 
+    from llmrt.api.records import create_body
     from llmrt.runtime.store import prepare_modelfile
 
     path = Path(modelfile)
@@ -158,7 +159,7 @@ def create(name: str, modelfile: str, quantize: str) -> None:
                 with file.open("rb") as f:
                     c._check(c.http.post(f"/api/blobs/{digest}", content=f))
         status = None
-        for rec in c.stream("/api/create", msgspec.to_builtins(req)):
+        for rec in c.stream("/api/create", msgspec.to_builtins(create_body(req))):
             if rec.get("status") != status:
                 status = rec.get("status")
                 click.echo(status, err=True)

@@ -6,7 +6,8 @@
         print(p.status)
     model = Store().resolve("smollm2:135m")  # -> ResolvedModel(model_path, template, options…)
 
-What the HTTP routes call (each streams ``Progress`` records or returns a msgspec Struct):
+What the HTTP routes call (each streams ``Progress`` records or returns a plain record that
+api/records.py maps onto its wire message):
 
     /api/pull    pull(name, insecure=…)                 -> Iterator[Progress]
     /api/push    push(name, insecure=…)                 -> Iterator[Progress]

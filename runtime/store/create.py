@@ -18,12 +18,12 @@ into the store first.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import msgspec
 
 from ..errors import InvalidDigest, StoreError
 from . import manifest as mt
@@ -39,14 +39,16 @@ from .quantize import check_type
 from .store import Store
 
 
-class CreateRequest(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Ollama's ``/api/create`` body (current form; ``name``/``modelfile``/``quantization`` are
-    the pre-0.5 form, still read)."""
+@dataclass(frozen=True, slots=True)
+class CreateRequest:
+    """What to create: the fields of Ollama's ``/api/create`` body (api/records.py maps the
+    wire form onto this). ``name``/``modelfile``/``quantization`` are the pre-0.5 form, still
+    read."""
 
     model: str = ""
-    from_: str = msgspec.field(default="", name="from")
-    files: dict[str, str] = msgspec.field(default_factory=dict)
-    adapters: dict[str, str] = msgspec.field(default_factory=dict)
+    from_: str = ""
+    files: dict[str, str] = field(default_factory=dict)
+    adapters: dict[str, str] = field(default_factory=dict)
     template: str | None = None
     system: str | None = None
     parameters: dict[str, Any] | None = None
@@ -56,7 +58,6 @@ class CreateRequest(msgspec.Struct, kw_only=True, omit_defaults=True):
     renderer: str = ""
     parser: str = ""
     requires: str = ""
-    stream: bool | None = None
     name: str = ""
     modelfile: str = ""
     quantization: str = ""
@@ -152,8 +153,8 @@ def _base(b: ModelBuilder, source: str) -> Iterator[Progress]:
 
 def _merge_legacy(req: CreateRequest) -> CreateRequest:
     """Fold the pre-0.5 ``name``/``modelfile``/``quantization`` fields into the current form."""
-    out = msgspec.structs.replace(req, model=req.model or req.name,
-                                  quantize=req.quantize or req.quantization)
+    out = dataclasses.replace(req, model=req.model or req.name,
+                              quantize=req.quantize or req.quantization)
     if not req.modelfile:
         return out
     mf = parse_modelfile(req.modelfile)
@@ -161,7 +162,7 @@ def _merge_legacy(req: CreateRequest) -> CreateRequest:
     for value in mf.adapters:
         ref = value.removeprefix("@")
         adapters.setdefault(ref, ref)
-    return msgspec.structs.replace(
+    return dataclasses.replace(
         out, from_=out.from_ or mf.from_, adapters=adapters,
         template=out.template if out.template is not None else mf.template,
         system=out.system if out.system is not None else mf.system,

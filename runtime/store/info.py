@@ -1,17 +1,21 @@
-"""What the store reports about models: the bodies of /api/tags entries and /api/show."""
+"""What the store reports about models: its records behind /api/tags and /api/show.
+
+Plain records: the HTTP layer maps them onto its wire messages (api/records.py), the library
+reads them as they are. ``ModelDetails`` is also what a resolved model carries to /api/ps.
+"""
 
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass, field
 from typing import Any
-
-import msgspec
 
 from .manifest import ModelConfig
 from .message import Message
 
 
-class ModelDetails(msgspec.Struct):
+@dataclass(frozen=True, slots=True)
+class ModelDetails:
     parent_model: str = ""
     format: str = ""
     family: str = ""
@@ -26,8 +30,9 @@ class ModelDetails(msgspec.Struct):
                    quantization_level=config.file_type)
 
 
-class ModelEntry(msgspec.Struct):
-    """One model of ``/api/tags``; ``digest`` is the sha256 of the manifest file (hex)."""
+@dataclass(frozen=True, slots=True)
+class ModelEntry:
+    """One stored model; ``digest`` is the sha256 of the manifest file (hex)."""
 
     name: str
     model: str
@@ -37,17 +42,18 @@ class ModelEntry(msgspec.Struct):
     details: ModelDetails
 
 
-class ShowInfo(msgspec.Struct, omit_defaults=True):
-    """The ``/api/show`` response."""
+@dataclass(slots=True)
+class ShowInfo:
+    """What ``show`` knows about a model."""
 
     license: str = ""
     modelfile: str = ""
     parameters: str = ""
     template: str = ""
     system: str = ""
-    details: ModelDetails = msgspec.field(default_factory=ModelDetails)
-    messages: list[Message] = msgspec.field(default_factory=list)
-    model_info: dict[str, Any] = msgspec.field(default_factory=dict)
-    projector_info: dict[str, Any] = msgspec.field(default_factory=dict)
-    capabilities: list[str] = msgspec.field(default_factory=list)
+    details: ModelDetails = field(default_factory=ModelDetails)
+    messages: list[Message] = field(default_factory=list)
+    model_info: dict[str, Any] = field(default_factory=dict)
+    projector_info: dict[str, Any] = field(default_factory=dict)
+    capabilities: list[str] = field(default_factory=list)
     modified_at: datetime.datetime | None = None

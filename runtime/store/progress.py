@@ -1,21 +1,16 @@
-"""Progress records, exactly Ollama's ``ProgressResponse``: what /api/pull, /api/push and
-/api/create stream as NDJSON, one record per line.
+"""Progress records of pull, push, create and quantize: Ollama's ``ProgressResponse`` fields.
 
-    {"status":"pulling manifest"}
-    {"status":"pulling 4ecf1a7c1e2f","digest":"sha256:4ecf…","total":98362432,"completed":1048576}
-    {"status":"verifying sha256 digest"}
-    {"status":"writing manifest"}
-    {"status":"success"}
+The HTTP layer streams them as NDJSON (api/schema/models.py ``ProgressResponse``), one per line.
 """
 
 from __future__ import annotations
 
-import msgspec
+from dataclasses import dataclass
 
 
-class Progress(msgspec.Struct, omit_defaults=True):
+@dataclass(frozen=True, slots=True)
+class Progress:
     status: str
     digest: str = ""
     total: int = 0
     completed: int = 0
-

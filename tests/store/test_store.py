@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import json
 
 import msgspec
 import pytest
 from llmrt.runtime.errors import InvalidDigest, InvalidName, ModelNotFound, StoreError
-from llmrt.runtime.store import Manifest, Progress, Store
+from llmrt.runtime.store import Manifest, Store
 from llmrt.runtime.store import manifest as mt
 
 SMOL = "registry.ollama.ai/library/smollm2:135m"
@@ -24,13 +23,6 @@ def test_manifest_bytes_are_what_ollamas_go_code_writes():
         + b"a" * 64 + b'","size":10},"layers":[{"mediaType":"application/vnd.ollama.image.model",'
         b'"digest":"sha256:' + b"b" * 64 + b'","size":20,"from":"library/x:y"},{"mediaType":'
         b'"application/vnd.ollama.image.system","digest":"sha256:' + b"c" * 64 + b'","size":3}]}')
-
-
-def test_progress_records_are_ollamas():
-    enc = msgspec.json.encode
-    assert enc(Progress("pulling manifest")) == b'{"status":"pulling manifest"}'
-    assert json.loads(enc(Progress("pulling 0123456789ab", "sha256:x", 10, 4))) == {
-        "status": "pulling 0123456789ab", "digest": "sha256:x", "total": 10, "completed": 4}
 
 
 def test_list_reports_ollamas_tags_entry(smol_store):

@@ -1,7 +1,7 @@
-"""Ollama's wire messages: one msgspec Struct per message.
+"""Ollama's generation messages: generate, chat, embed, embeddings, version, and its error body.
 
-Requests ignore unknown fields (newer clients send extras, as Ollama tolerates); ``UNSET`` marks
-"not given". Responses omit unset/None fields where Ollama omits them.
+Requests ignore unknown fields; ``UNSET`` marks "not given". Responses omit unset fields where
+Ollama omits them.
 """
 
 from __future__ import annotations
@@ -9,14 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from llmrt.runtime.store import ModelDetails  # /api/tags, /api/show and /api/ps share it
 from msgspec import UNSET, UnsetType
 
+from . import Base
+
 KeepAlive = float | int | str | None
-
-
-class Base(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """Base of every message."""
 
 
 # ---- requests -------------------------------------------------------------------------------
@@ -39,7 +36,7 @@ class GenerateRequest(Base):
 
 class ToolCallFunction(Base):
     name: str
-    arguments: dict[str, Any] = {}
+    arguments: dict[str, Any] = msgspec.field(default_factory=dict)
     index: int | UnsetType = UNSET
 
 
@@ -49,6 +46,8 @@ class ToolCall(Base):
 
 
 class Message(Base):
+    """A chat message: /api/chat's ``messages``, /api/create's and /api/show's ``messages``."""
+
     role: str
     content: str = ""
     thinking: str | UnsetType = UNSET
@@ -60,7 +59,7 @@ class Message(Base):
 
 class ChatRequest(Base):
     model: str
-    messages: list[Message] = []
+    messages: list[Message] = msgspec.field(default_factory=list)
     tools: list[dict[str, Any]] | None = None
     format: str | dict[str, Any] | None = None
     options: dict[str, Any] | None = None
@@ -71,7 +70,7 @@ class ChatRequest(Base):
 
 class EmbedRequest(Base):
     model: str
-    input: str | list[str] = []
+    input: str | list[str] = msgspec.field(default_factory=list)
     truncate: bool = True
     dimensions: int | None = None
     options: dict[str, Any] | None = None
@@ -83,22 +82,6 @@ class EmbeddingsRequest(Base):
     prompt: str = ""
     options: dict[str, Any] | None = None
     keep_alive: KeepAlive | UnsetType = UNSET
-
-
-class ShowRequest(Base):
-    model: str = ""
-    name: str = ""  # older clients
-    verbose: bool = False
-
-
-class CopyRequest(Base):
-    source: str
-    destination: str
-
-
-class DeleteRequest(Base):
-    model: str = ""
-    name: str = ""
 
 
 # ---- responses ------------------------------------------------------------------------------
@@ -118,7 +101,7 @@ class GenerateResponse(Base):
     eval_duration: int | UnsetType = UNSET
 
 
-class ResponseMessage(msgspec.Struct, kw_only=True):
+class ResponseMessage(Base, omit_defaults=False):
     """The assistant message in a chat response: content always present, extras when set."""
 
     role: str = "assistant"
@@ -153,20 +136,11 @@ class EmbeddingsResponse(Base):
     embedding: list[float]
 
 
-class RunningModel(Base):
-    name: str
-    model: str
-    size: int
-    digest: str
-    details: ModelDetails
-    expires_at: str
-    size_vram: int
-    context_length: int
-
-
-class PsResponse(Base):
-    models: list[RunningModel]
-
-
 class VersionResponse(Base):
     version: str
+
+
+class ErrorResponse(Base):
+    """Every failed /api/* request, and the last line of a stream that failed midway."""
+
+    error: str
