@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import msgspec
+from llmrt.runtime.adapters import AdapterMismatch
 from llmrt.runtime.errors import (
     ContextOverflow,
     DigestMismatch,
@@ -43,6 +44,7 @@ STATUS: list[tuple[type[BaseException], int]] = [
     (InvalidDigest, 400),
     (DigestMismatch, 400),
     (ModelfileError, 400),
+    (AdapterMismatch, 400),
     (QuantizeError, 400),
     (RegistryAuthError, 401),
     (ModelNotFound, 404),

@@ -16,6 +16,7 @@ from typing import Any
 
 import msgspec
 
+from ..adapters import check_lora
 from ..errors import InvalidDigest, StoreError
 from . import manifest as mt
 from .blobs import pin, unpin
@@ -105,6 +106,17 @@ class ModelBuilder:
                 self.set_text(mt.TEMPLATE, chat)
         self.layers.append(mt.Layer(media_type, digest, path.stat().st_size))
         self._reused.add(digest)
+
+    def check_adapters(self) -> None:
+        """Every adapter layer is a LoRA for the model layer (AdapterMismatch, a 400, names
+        what does not fit), so a mismatch is refused at create, not at the first load."""
+        adapters = [la for la in self.layers if la.media_type == mt.ADAPTER]
+        model = next((la for la in self.layers if la.media_type == mt.MODEL), None)
+        if adapters and model is None:
+            raise StoreError("an adapter needs a model (FROM) to apply to")
+        for la in adapters:
+            assert model is not None
+            check_lora(self.store.blobs.path(la.digest), self.store.blobs.path(model.digest))
 
     def quantize(self, qtype: str) -> Iterator[Progress]:
         model = next((la for la in self.layers if la.media_type == mt.MODEL), None)

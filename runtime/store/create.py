@@ -78,6 +78,7 @@ def create(request: CreateRequest, *, store: Store | None = None) -> Iterator[Pr
             b.add_gguf(digest, filename)
         for filename, digest in req.adapters.items():
             b.add_gguf(digest, filename, kind="adapter")
+        b.check_adapters()
         if qtype:
             yield from b.quantize(qtype)
         b.set_text(mt.TEMPLATE, req.template)
