@@ -377,6 +377,8 @@ class _State:
         if isinstance(node, n.NilNode):
             if typ == "any":
                 return None
+            if typ == "value":  # reflect.Value can be nil: the zero (invalid) Value
+                return NO_VALUE
             raise self.error(f"cannot assign nil to {_GO_TYPES.get(typ, typ)}")
         if isinstance(node, n.FieldNode):
             return self.validate(
@@ -404,7 +406,7 @@ class _State:
 
     def validate(self, value: Any, typ: str | None) -> Any:
         if value is NO_VALUE:
-            if typ is None:
+            if typ is None or typ == "value":
                 return NO_VALUE
             if typ == "any":
                 return None

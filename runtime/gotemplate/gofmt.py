@@ -41,10 +41,11 @@ def sprintln(args: list[Any]) -> str:
 
 
 class _Flags:
-    __slots__ = ("plus", "minus", "sharp", "space", "zero", "width", "prec")
+    __slots__ = ("plus", "minus", "sharp", "space", "zero", "width", "prec", "plus_v", "sharp_v")
 
     def __init__(self) -> None:
         self.plus = self.minus = self.sharp = self.space = self.zero = False
+        self.plus_v = self.sharp_v = False
         self.width: int | None = None
         self.prec: int | None = None
 
@@ -124,10 +125,14 @@ def sprintf(fmt: str, args: list[Any]) -> str:
             continue
         a = args[argi]
         argi += 1
-        if not f.minus and f.zero:
-            pass
-        elif f.minus:
+        if f.minus:
             f.zero = False
+        if verb == "v":
+            f.plus_v, f.plus = f.plus, False
+            f.sharp_v, f.sharp = f.sharp, False
+            if f.sharp_v:
+                out.append(_go_syntax(a))
+                continue
         out.append(_arg(a, verb, f, 0))
     if not reordered and argi < len(args):
         extra = ", ".join(
@@ -202,7 +207,7 @@ def _struct(v: GoStruct, verb: str, f: _Flags, depth: int) -> str:
     parts = []
     for name in v.go_fields:
         value = _arg(v.go_field(name), verb, f, depth + 1)
-        parts.append(f"{name}:{value}" if f.plus and verb == "v" else value)
+        parts.append(f"{name}:{value}" if f.plus_v else value)
     return "{" + " ".join(parts) + "}"
 
 
@@ -417,13 +422,70 @@ def _float(x: float, verb: str, f: _Flags) -> str:
         prec = 6 if f.prec is None else f.prec
         body = f"{ax:.{prec}f}"
     elif verb in "xX":
-        body = ax.hex()
+        body = _hex_float(ax, f.prec)
         if verb == "X":
             body = body.upper()
     else:  # %b
         m, ex = math.frexp(ax)
         body = f"{int(m * 2**53)}p{ex - 53:+d}"
     return _pad(_sign(neg, f) + body, f, zero_ok=True)
+
+
+def _hex_float(x: float, prec: int | None) -> str:
+    """strconv's 'x' format of a finite non-negative x: 0x1.8p+01."""
+    if x == 0:
+        mant, exp = 0, 0
+    else:
+        m, e = math.frexp(x)  # x = m * 2**e, 0.5 <= m < 1
+        mant, exp = int(m * 2**53), e - 1  # 53 bits: 1.fffff... * 2**exp
+    frac = mant & ((1 << 52) - 1)
+    lead = mant >> 52
+    digits = f"{frac:013x}"
+    if prec is not None and prec < 13:
+        shift = (13 - prec) * 4
+        rem = frac & ((1 << shift) - 1)
+        frac >>= shift
+        half = 1 << (shift - 1)
+        if rem > half or (rem == half and frac & 1):
+            frac += 1
+            if frac >> (prec * 4):
+                frac = 0
+                lead += 1
+        if lead == 2:
+            lead, exp = 1, exp + 1
+        digits = f"{frac:0{prec}x}" if prec else ""
+    elif prec is None:
+        digits = digits.rstrip("0")
+    else:
+        digits = digits.ljust(prec, "0")
+    body = f"0x{lead}" + ("." + digits if digits else "")
+    return f"{body}p{'-' if exp < 0 else '+'}{abs(exp):02d}"
+
+
+def _go_syntax(v: Any) -> str:
+    """%#v for the values JSON data holds (Go-syntax representation)."""
+    if v is None or v is NO_VALUE:
+        return "interface {}(nil)"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        s = format_g(abs(v)) if math.isfinite(v) else _float(v, "v", _Flags())
+        if math.isfinite(v):
+            if "e" not in s and "." not in s:
+                s += ".0" if len(s) < 21 else ""
+            s = ("-" if v < 0 else "") + s
+        return s
+    if isinstance(v, str):
+        return go_quote(v)
+    if isinstance(v, list | tuple):
+        return type_name(v) + "{" + ", ".join(_go_syntax(x) for x in v) + "}"
+    if isinstance(v, dict):
+        keys = sorted(v, key=_sort_key)
+        return type_name(v) + "{" + ", ".join(f"{_go_syntax(k)}:{_go_syntax(v[k])}"
+                                              for k in keys) + "}"
+    return _arg(v, "v", _Flags(), 0)
 
 
 def format_float_v(x: float) -> str:

@@ -78,6 +78,10 @@ def marshal(v: Any) -> str:
         parts = [f"{quote(name)}:{marshal(value)}" for name, value, omit in v.go_json_fields()
                  if not (omit and is_empty(value))]
         return "{" + ",".join(parts) + "}"
+    if isinstance(v, GoList | GoMap):
+        custom = v.go_json()
+        if custom is not None:
+            return custom
     if isinstance(v, GoList) and v.nil:
         return "null"
     if isinstance(v, list | tuple):

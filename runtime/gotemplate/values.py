@@ -49,7 +49,8 @@ class GoStruct:
     go_type: ClassVar[str] = "struct"
     go_fields: ClassVar[tuple[str, ...]] = ()
     go_pointer: ClassVar[bool] = False  # handled through *T (Ollama's messages are)
-    go_methods: ClassVar[dict[str, str]] = {}  # template name -> Python method name
+    # template name -> (Python method name, parameter types, variadic type); see builtins.Func
+    go_methods: ClassVar[dict[str, tuple[str, tuple[str, ...], str | None]]] = {}
 
     def go_field(self, name: str) -> Any:
         return getattr(self, name)
@@ -95,6 +96,9 @@ class GoList(list[Any]):
     def go_string(self) -> str | None:
         return None
 
+    def go_json(self) -> str | None:
+        return None
+
 
 class GoMap(dict[str, Any]):
     """A typed map; ``zero()`` is the element a missing key yields; ``ordered`` keeps insertion
@@ -111,6 +115,9 @@ class GoMap(dict[str, Any]):
         return None
 
     def go_string(self) -> str | None:
+        return None
+
+    def go_json(self) -> str | None:
         return None
 
 
