@@ -236,6 +236,8 @@ def _eval_args(args: tuple[Any, ...]) -> str:
 
 
 def _printable(v: Any) -> Any:
+    if v is None or v is NO_VALUE:
+        return "<no value>"
     if isinstance(v, GoStruct) and v.go_pointer:
         s = v.go_string()
         return s if s is not None else _Deref(v)

@@ -143,25 +143,29 @@ def sprintf(fmt: str, args: list[Any]) -> str:
 
 
 # -- one argument ---------------------------------------------------------------------------
-def _bad(v: Any, verb: str) -> str:
+def _bad(v: Any, verb: str, f: _Flags | None = None) -> str:
+    """Go's bad-verb text; the value is printed with %v under the same width and precision."""
     if v is None or v is NO_VALUE:
         return f"%!{verb}(<nil>)"
-    return f"%!{verb}({type_name(v)}={_arg(v, 'v', _Flags(), 0)})"
+    g = _Flags()
+    if f is not None:
+        g.width, g.prec, g.minus, g.zero = f.width, f.prec, f.minus, f.zero
+    return f"%!{verb}({type_name(v)}={_arg(v, 'v', g, 0)})"
 
 
 def _arg(v: Any, verb: str, f: _Flags, depth: int) -> str:
     if verb == "T":
         return _pad(type_name(v), f)
     if v is None or v is NO_VALUE:
-        if verb in "vT":
+        if verb in "vT" or depth > 0:  # a nil inside a composite prints <nil> for every verb
             return _pad("<nil>", f)
-        return _bad(v, verb)
+        return _bad(v, verb, f)
     if verb in "vsxXq" and isinstance(v, GoStruct | GoList | GoMap):
         s = v.go_string()
         if s is not None:
             return _string(s, verb, f)
     if isinstance(v, bool):
-        return _pad("true" if v else "false", f) if verb in "vt" else _bad(v, verb)
+        return _pad("true" if v else "false", f) if verb in "vt" else _bad(v, verb, f)
     if isinstance(v, int):
         return _integer(v, verb, f)
     if isinstance(v, float):
@@ -183,10 +187,10 @@ def _arg(v: Any, verb: str, f: _Flags, depth: int) -> str:
             return _pad("0xc000010000", f)
         return _struct(v, verb, f, depth)
     if isinstance(v, GoNilPointer):
-        return _pad("<nil>", f) if verb in "vs" else _bad(v, verb)
+        return _pad("<nil>", f) if verb in "vs" else _bad(v, verb, f)
     if isinstance(v, GoFunc):
         return _pad("0x4a0000", f)
-    return _bad(v, verb)
+    return _bad(v, verb, f)
 
 
 def _seq(items: list[Any], verb: str, f: _Flags, depth: int) -> str:
@@ -241,9 +245,7 @@ def _integer(v: int, verb: str, f: _Flags) -> str:
         return _pad(s, f)
     bases = {"v": 10, "d": 10, "b": 2, "o": 8, "O": 8, "x": 16, "X": 16}
     if verb not in bases:
-        if verb in "eEfFgG":
-            return _float(float(v), verb, f)
-        return _bad(v, verb)
+        return _bad(v, verb, f)
     digits = {2: "b", 8: "o", 10: "d", 16: "x"}[bases[verb]]
     body = format(abs(v), digits)
     if verb == "X":
@@ -333,7 +335,7 @@ def _string(s: str, verb: str, f: _Flags) -> str:
         else:
             body = ("0x" if f.sharp and parts else "") + "".join(parts)
         return _pad(body.upper() if verb == "X" else body, f)
-    return _bad(s, verb)
+    return _bad(s, verb, f)
 
 
 # -- floats ---------------------------------------------------------------------------------
@@ -398,7 +400,7 @@ def format_g(x: float, prec: int | None = None, e: str = "e") -> str:
 
 def _float(x: float, verb: str, f: _Flags) -> str:
     if verb not in "vbeEfFgGxX":
-        return _bad(x, verb)
+        return _bad(x, verb, f)
     neg = math.copysign(1.0, x) < 0
     if math.isnan(x):
         s = ("+" if f.plus else " " if f.space else "") + "NaN"

@@ -248,11 +248,11 @@ def _template(depth: int) -> st.SearchStrategy[str]:
         lambda t: f"{{{{ range {t[1]}{t[0]} }}}}{t[3] if 'v' in t[1] else ''}{t[2]}"
         + (f"{{{{ else }}}}{t[4]}" if t[4] is not None else "") + "{{ end }}")
     assign = _call(0).map(lambda c: f"{{{{ $v = {c} }}}}")
-    part = st.one_of(leaf, if_, elseif, with_, range_, assign)
+    part = st.one_of(leaf, leaf, action, if_, elseif, with_, range_, assign)
     return st.lists(part, max_size=4).map("".join)
 
 
-TEMPLATES = _template(2).map(lambda body: "{{ $v := 0 }}" + body)
+TEMPLATES = _template(2).map(lambda body: "{{ $v := 0 }}" + body + "{{ $v }}")
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
