@@ -160,10 +160,8 @@ def index(item: Any, *indexes: Any) -> Any:
                 raise FuncError("value is nil; should be of type string")
             if not isinstance(ix, str):
                 raise FuncError(f"value has type {type_name(ix)}; should be string")
-            if ix in item:
-                item = item[ix]
-            else:
-                item = item.zero() if isinstance(item, GoMap) else None
+            missing = item.zero() if isinstance(item, GoMap) else None
+            item = item.get(ix, missing)
         else:
             raise FuncError(f"can't index item of type {type_name(item)}")
     return item

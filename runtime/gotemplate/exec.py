@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ..errors import TemplateError
+from ..errors import TemplateBudgetExceeded, TemplateError
 from . import nodes as n
 from .builtins import BUILTINS, Func, FuncError
 from .gofmt import print_action
@@ -73,23 +73,24 @@ class _State:
     def at(self, node: n.Node) -> None:
         self.node = node
 
-    def error(self, message: str) -> TemplateError:
+    def error(self, message: str, cls: type[TemplateError] = TemplateError) -> TemplateError:
         if self.node is None:
-            return TemplateError(f"template: {message}")
+            return cls(f"template: {message}")
         line, col = position(self.source, self.node.pos)
-        return TemplateError(f"template: line {line}, column {col}: executing at "
-                             f"<{n.describe(self.node)}>: {message}")
+        return cls(f"template: line {line}, column {col}: executing at "
+                   f"<{n.describe(self.node)}>: {message}")
 
     def tick(self) -> None:
         self.ticks += 1
         if self.ticks & 255 == 0 and time.monotonic() > self.deadline:
             raise self.error(f"execution exceeded its time budget of "
-                             f"{self.budget.max_seconds:g} s")
+                             f"{self.budget.max_seconds:g} s", TemplateBudgetExceeded)
 
     def write(self, text: str) -> None:
         self.size += len(text)
         if self.size > self.budget.max_output:
-            raise self.error(f"output exceeds the limit of {self.budget.max_output} characters")
+            raise self.error(f"output exceeds the limit of {self.budget.max_output} characters",
+                             TemplateBudgetExceeded)
         self.out.append(text)
 
     def var_value(self, name: str) -> Any:
@@ -379,7 +380,7 @@ class _State:
                 return None
             if typ == "value":  # reflect.Value can be nil: the zero (invalid) Value
                 return NO_VALUE
-            raise self.error(f"cannot assign nil to {_GO_TYPES.get(typ, typ)}")
+            raise self.error(f"cannot assign nil to {_go_type(typ)}")
         if isinstance(node, n.FieldNode):
             return self.validate(
                 self.eval_field_chain(dot, dot, node, node.ident, [node], _MISSING), typ)
@@ -402,7 +403,7 @@ class _State:
         if isinstance(node, n.StringNode):
             return node.text
         raise self.error(f"can't handle {n.describe(node)} for arg of type "
-                         f"{_GO_TYPES.get(typ, typ)}")
+                         f"{_go_type(typ)}")
 
     def validate(self, value: Any, typ: str | None) -> Any:
         if value is NO_VALUE:
@@ -410,7 +411,7 @@ class _State:
                 return NO_VALUE
             if typ == "any":
                 return None
-            raise self.error(f"invalid value; expected {_GO_TYPES.get(typ, typ)}")
+            raise self.error(f"invalid value; expected {_go_type(typ)}")
         if typ == "string" and not isinstance(value, str):
             got = "interface {}" if value is None else type_name(value)
             raise self.error(f"wrong type for value; expected string; got {got}")
@@ -425,3 +426,7 @@ def _map_order(key: Any) -> Any:
 
 
 __all__ = ["Budget", "MissingKey", "execute", "GoList"]
+
+
+def _go_type(typ: str | None) -> str:
+    return _GO_TYPES.get(typ or "", str(typ))

@@ -428,8 +428,8 @@ def _float(x: float, verb: str, f: _Flags) -> str:
         if verb == "X":
             body = body.upper()
     else:  # %b
-        m, ex = math.frexp(ax)
-        body = f"{int(m * 2**53)}p{ex - 53:+d}"
+        frac, bexp = math.frexp(ax)
+        body = f"{int(frac * 2**53)}p{bexp - 53:+d}"
     return _pad(_sign(neg, f) + body, f, zero_ok=True)
 
 

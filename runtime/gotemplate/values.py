@@ -201,9 +201,7 @@ def truth(v: Any) -> bool:
         return v != 0
     if isinstance(v, str | list | tuple | dict | bytes):
         return len(v) > 0
-    if isinstance(v, GoNilPointer):
-        return False
-    return True  # structs, pointers to structs, funcs
+    return not isinstance(v, GoNilPointer)  # structs and pointers to them, funcs: true
 
 
 def go_equal(a: Any, b: Any) -> bool:

@@ -5,7 +5,7 @@ int, {{else with}}) behave as Go documents them."""
 from __future__ import annotations
 
 import pytest
-from llmrt.runtime.errors import LlmrtError, TemplateError
+from llmrt.runtime.errors import LlmrtError, TemplateBudgetExceeded, TemplateError
 from llmrt.runtime.gotemplate import Budget, Template
 
 
@@ -40,14 +40,14 @@ def test_execution_errors_name_the_node() -> None:
 
 
 def test_a_runaway_loop_hits_the_time_budget() -> None:
-    with pytest.raises(TemplateError, match="time budget of 0.2 s"):
+    with pytest.raises(TemplateBudgetExceeded, match="time budget of 0.2 s"):
         render("{{ range 1000000000000 }}{{ range 1000000 }}{{ end }}{{ end }}",
                budget=Budget(max_seconds=0.2))
 
 
 def test_an_exploding_template_hits_the_output_budget() -> None:
     source = '{{ define "x" }}{{ . }}{{ . }}{{ end }}{{ range 100000 }}{{ template "x" "abc" }}'
-    with pytest.raises(TemplateError, match="output exceeds the limit of 1000 characters"):
+    with pytest.raises(TemplateBudgetExceeded, match="output exceeds the limit of 1000 chara"):
         render(source + "{{ end }}", budget=Budget(max_output=1000))
 
 

@@ -87,7 +87,8 @@ You may call these functions. Reply with JSON {"name": ..., "parameters": ...}.
 {{ end }}
 {{- else if eq .Role "assistant" }}<|start_header_id|>assistant<|end_header_id|>
 {{- if .ToolCalls }}
-{{ range .ToolCalls }}{"name": "{{ .Function.Name }}", "parameters": {{ .Function.Arguments }}}{{ end }}
+{{ range .ToolCalls }}{"name": "{{ .Function.Name }}", "parameters": {{
+.Function.Arguments }}}{{ end }}
 {{- else }}
 
 {{ .Content }}
@@ -109,17 +110,22 @@ type {{ .Function.Name }} = (_: {
 {{- if $prop.Description }}
   // {{ $prop.Description }}
 {{- end }}
-  {{ $name }}{{ if ne $name "city" }}?{{ end }}: {{ toTypeScriptType $prop }} {{ $prop.ToTypeScriptType }} {{ $prop.Type }}
-{{- if $prop.Enum }} /* one of {{ range $j, $e := $prop.Enum }}{{ if $j }}, {{ end }}{{ printf "%q" (print $e) }}{{ end }} */{{ end }},
+  {{ $name }}{{ if ne $name "city" }}?{{ end }}: {{ toTypeScriptType $prop }} {{
+$prop.ToTypeScriptType }} {{ $prop.Type }}
+{{- if $prop.Enum }} /* one of {{ range $j, $e := $prop.Enum }}{{ if $j }}, {{ end }}{{
+printf "%q" (print $e) }}{{ end }} */{{ end }},
 {{- end }}
-}) => any; // required: {{ .Function.Parameters.Required }} props: {{ .Function.Parameters.Properties }}
+}) => any; // required: {{ .Function.Parameters.Required }} props: {{
+.Function.Parameters.Properties }}
 {{- end }}
 } // {{ len . }} tools; {{ $.Tools }}
 {{ end }}
 {{- range .Messages }}<{{ .Role }}{{ if .ToolName }} name={{ .ToolName }}{{ end }}>
 {{- .Content }}
-{{- with .ToolCalls }}{{ range $k, $v := (index . 0).Function.Arguments }} {{ $k }}={{ $v }}{{ end }}{{ end }}
-{{- with .ToolCalls }}{{ range . }} [{{ .Function.Index }}:{{ .Function.Name }}({{ json .Function.Arguments }})]{{ end }}{{ end }}
+{{- with .ToolCalls }}{{ range $k, $v := (index . 0).Function.Arguments }} {{ $k }}={{
+$v }}{{ end }}{{ end }}
+{{- with .ToolCalls }}{{ range . }} [{{ .Function.Index }}:{{ .Function.Name }}({{
+json .Function.Arguments }})]{{ end }}{{ end }}
 {{- end }}"""
 
 THINKING = """{{- if .IsThinkSet }}think={{ .Think }} level={{ .ThinkLevel }}
@@ -129,7 +135,8 @@ THINKING = """{{- if .IsThinkSet }}think={{ .Think }} level={{ .ThinkLevel }}
 <|{{ .Role }}|>
 {{- if and .Thinking (or $last $.Think) }}<think>{{ .Thinking }}</think>{{ end }}
 {{- .Content }}
-{{- if and $last (ne .Role "assistant") }}<|assistant|>{{ if and $.IsThinkSet (not $.Think) }}<think></think>{{ end }}{{ end }}
+{{- if and $last (ne .Role "assistant") }}<|assistant|>{{
+if and $.IsThinkSet (not $.Think) }}<think></think>{{ end }}{{ end }}
 {{- end }}"""
 
 FIM = """{{- if .Suffix }}<PRE> {{ .Prompt }} <SUF>{{ .Suffix }} <MID>
@@ -141,7 +148,8 @@ FIM_LEGACY = """{{- if .Suffix }}<PRE> {{ .Prompt }} <SUF>{{ .Suffix }} <MID>
 {{- else }}{{ .Prompt }}
 {{- end }}"""
 
-DUMP = """system={{ printf "%q" .System }} tools={{ .Tools }} {{ json .Tools }} response=[{{ .Response }}]
+DUMP = """system={{ printf "%q" .System }} tools={{ .Tools }} {{
+json .Tools }} response=[{{ .Response }}]
 prompt={{ .Prompt }} think={{ .Think }}/{{ .ThinkLevel }}/{{ .IsThinkSet }}
 {{ range .Messages }}{{ . }} {{ json . }}
 {{ end }}{{ len .Messages }}"""

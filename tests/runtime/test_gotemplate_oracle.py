@@ -63,17 +63,21 @@ CORPUS = [
     "{{ if .EmptyList }}a{{ else if .EmptyMap }}b{{ else if .Nil }}c{{ else }}d{{ end }}",
     "{{ if .Map }}{{ if .List }}{{ .Name }}{{ end }}{{ end }}", "{{ if }}{{ end }}",
     "{{ with .Map }}{{ .a }}{{ end }}{{ with .Missing }}x{{ else }}none{{ end }}",
-    "{{ with $x := .Map.c }}{{ $x.d }}{{ .d }}{{ end }}", "{{ with .Zero }}{{ else }}{{ . }}{{ end }}",
+    "{{ with $x := .Map.c }}{{ $x.d }}{{ .d }}{{ end }}",
+    "{{ with .Zero }}{{ else }}{{ . }}{{ end }}",
     "{{ range .List }}{{ . }},{{ end }}", "{{ range $i, $v := .Strs }}{{ $i }}={{ $v }} {{ end }}",
     "{{ range $v := .Strs }}{{ $v }}{{ end }}", "{{ range .EmptyList }}x{{ else }}empty{{ end }}",
-    "{{ range $k, $v := .Map }}{{ $k }}:{{ $v }};{{ end }}", "{{ range .Missing }}x{{ else }}e{{ end }}",
+    "{{ range $k, $v := .Map }}{{ $k }}:{{ $v }};{{ end }}",
+    "{{ range .Missing }}x{{ else }}e{{ end }}",
     "{{ range .Name }}{{ . }}{{ end }}", "{{ range .Pi }}{{ . }}{{ end }}",
-    "{{ range .Mixed }}[{{ . }}]{{ end }}", "{{ range .Messages }}{{ .Role }}:{{ .Content }}|{{ end }}",
+    "{{ range .Mixed }}[{{ . }}]{{ end }}",
+    "{{ range .Messages }}{{ .Role }}:{{ .Content }}|{{ end }}",
     "{{ range .List }}{{ if eq . 2 }}{{ break }}{{ end }}{{ . }}{{ end }}",
     "{{ range .List }}{{ if eq . 2 }}{{ continue }}{{ end }}{{ . }}{{ end }}",
     "{{ break }}", "{{ range .List }}{{ else }}{{ break }}{{ end }}", "{{ continue }}",
     "{{ range $i, $v := .List }}{{ range $v2 := $.Strs }}{{ $i }}{{ $v2 }}{{ end }}{{ end }}",
-    "{{ range $i, $v := .List }}{{ $i }}{{ end }}{{ $i }}", "{{ range $a, $b, $c := .List }}{{ end }}",
+    "{{ range $i, $v := .List }}{{ $i }}{{ end }}{{ $i }}",
+    "{{ range $a, $b, $c := .List }}{{ end }}",
     "{{ range .Messages }}{{ range .ToolCalls }}{{ .Function.Name }}{{ json .Function.Arguments }}"
     "{{ end }}{{ end }}",
     "{{ if .T }}", "{{ end }}", "{{ else }}", "{{ if .T }}{{ else }}{{ else }}{{ end }}",
@@ -94,7 +98,8 @@ CORPUS = [
     "{{ eq 1 1.0 }}", "{{ eq .List .List }}", "{{ eq .Nil nil }}", "{{ eq .Missing 1 }}",
     "{{ eq .Nil .Missing }}", "{{ eq 1 }}", "{{ eq .T true }} {{ eq .T 1 }}",
     "{{ lt 1 2 }} {{ le 2 2 }} {{ gt 3 2 }} {{ ge 1 2 }} {{ lt \"a\" \"b\" }} {{ lt 1.5 2.5 }}",
-    "{{ lt 1 2.0 }}", "{{ lt true false }}", "{{ lt .Nil 1 }}", "{{ lt 1 }}", "{{ le \"b\" \"a\" }}",
+    "{{ lt 1 2.0 }}", "{{ lt true false }}", "{{ lt .Nil 1 }}", "{{ lt 1 }}",
+    "{{ le \"b\" \"a\" }}",
     "{{ $x := .Missing }}{{ eq $x 1 }}", "{{ $x := .Missing }}{{ $x }}{{ print $x }}",
     # builtins: containers
     "{{ len .Name }} {{ len .List }} {{ len .Map }} {{ len .Uni }} {{ len .EmptyList }}",
@@ -104,7 +109,8 @@ CORPUS = [
     "{{ index .Nil 0 }}", "{{ index .List }}", "{{ index .One 0 }}", "{{ index .Mixed 5 0 }}",
     "{{ index .List 1.0 }}", "{{ index .List .One }}", "{{ index .Mixed 3 }}",
     "{{ slice .Name 1 }} {{ slice .Name 1 2 }} {{ slice .List 1 }} {{ slice .List 0 3 }} "
-    "{{ slice .List }}", "{{ slice .Name 2 1 }}", "{{ slice .List 0 4 }}", "{{ slice .Name 0 1 2 }}",
+    "{{ slice .List }}", "{{ slice .Name 2 1 }}", "{{ slice .List 0 4 }}",
+    "{{ slice .Name 0 1 2 }}",
     "{{ slice .List 0 1 2 }}", "{{ slice .One 0 }}", "{{ slice .List 1 2 1 }}",
     "{{ call .Name }}", "{{ call .Nil }}",
     # builtins: strings
@@ -113,7 +119,8 @@ CORPUS = [
     "{{ print }}{{ print 1 2 }}{{ print \"a\" \"b\" }}{{ print 1 \"a\" 2 }}{{ print .Nil }}",
     "{{ println 1 \"a\" .List }}{{ print .Map .List .Mixed }}{{ print .Missing }}",
     '{{ printf "%d %5d %-5d| %05d %x %X %o %b %c %q %U" 42 42 42 42 255 255 8 5 65 66 67 }}',
-    '{{ printf "%s %q %v %10s|%-10s| %.2s %x % x %X" "hi" "q\\"t" "v" "r" "l" "trunc" "hi" "hi" "hi" }}',
+    '{{ printf "%s %q %v %10s|%-10s| %.2s %x % x %X" "hi" "q\\"t" "v" "r" "l" "trunc" '
+    '"hi" "hi" "hi" }}',
     '{{ printf "%f %.2f %8.3f %e %E %g %G %v %.3g" 3.14159 3.14159 3.14159 314.159 0.00031 '
     '3.14159 1e21 2.5 1234.5678 }}',
     '{{ printf "%v %v %v %v %v" 1e6 1e5 123456.0 1e-4 1e-5 }}',
@@ -121,12 +128,16 @@ CORPUS = [
     '{{ printf "%!" }}', '{{ printf "%" }}', '{{ printf "%z" 1 }}', '{{ printf "%s" .List }}',
     '{{ printf "%v|%+v|%T|%T|%T|%T" .Map .Map .Map .List 1 .Pi }}', '{{ printf 1 }}',
     '{{ printf "%d %s" .List .Strs }}', '{{ printf "%v %s" .Nil .Nil }}', '{{ printf .Name }}',
-    '{{ printf "%5.1f|%-8.2e|%+d|% d|%+.1f" 2.25 1234.5 5 5 -0.05 }}', '{{ printf "%6.2f%%" 99.5 }}',
+    '{{ printf "%5.1f|%-8.2e|%+d|% d|%+.1f" 2.25 1234.5 5 5 -0.05 }}',
+    '{{ printf "%6.2f%%" 99.5 }}',
     '{{ printf "%*d|%-*d|%.*f" 5 1 4 2 2 3.14159 }}', '{{ printf "%#x %#o %#v" 255 8 "s" }}',
-    '{{ printf "%x %X %.3x" 3.5 -1.0 1.0 }}', '{{ printf "%q" 0x1F600 }}', '{{ printf "%c" 0x110000 }}',
+    '{{ printf "%x %X %.3x" 3.5 -1.0 1.0 }}', '{{ printf "%q" 0x1F600 }}',
+    '{{ printf "%c" 0x110000 }}',
     "{{ .Pi }} {{ .Half }} {{ .Float }} {{ .Tiny }} {{ .Whole }} {{ .Big }} {{ .Neg }}",
-    "{{ json .Map }} {{ json .List }} {{ json .Html }} {{ json .Uni }} {{ json .Nil }} {{ json . }}",
-    "{{ json .Float }} {{ json .Tiny }} {{ json 1e21 }} {{ json 1e20 }} {{ json .Pi }} {{ json 1 }}",
+    "{{ json .Map }} {{ json .List }} {{ json .Html }} {{ json .Uni }} {{ json .Nil }} "
+    "{{ json . }}",
+    "{{ json .Float }} {{ json .Tiny }} {{ json 1e21 }} {{ json 1e20 }} {{ json .Pi }} "
+    "{{ json 1 }}",
     "{{ json .Missing }} {{ json }}", "{{ toTypeScriptType .Name }} {{ toTypeScriptType .Map }}",
     "{{ len (currentDate) }} {{ len (yesterdayDate \"x\") }}", "{{ currentDate 1 }}",
     # unknown and malformed
@@ -234,8 +245,8 @@ def _template(depth: int) -> st.SearchStrategy[str]:
     body = _template(depth - 1)
     cond = _pipeline(0)
     if_ = st.tuples(cond, body, st.one_of(st.none(), body)).map(
-        lambda t: f"{{{{ if {t[0]} }}}}{t[1]}" + (f"{{{{ else }}}}{t[2]}" if t[2] is not None else "")
-        + "{{ end }}")
+        lambda t: f"{{{{ if {t[0]} }}}}{t[1]}"
+        + (f"{{{{ else }}}}{t[2]}" if t[2] is not None else "") + "{{ end }}")
     elseif = st.tuples(cond, body, cond, body).map(
         lambda t: f"{{{{ if {t[0]} }}}}{t[1]}{{{{ else if {t[2]} }}}}{t[3]}{{{{ end }}}}")
     with_ = st.tuples(cond, body, body).map(
