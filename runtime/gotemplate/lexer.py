@@ -166,7 +166,7 @@ class _Lexer:
                 self.pos += 1
                 self.emit(T.PIPE, start)
             elif c == '"':
-                self.quote(start)
+                self.quoted(start, '"', T.STRING, "quoted string")
             elif c == "`":
                 end = src.find("`", start + 1)
                 if end < 0:
@@ -176,7 +176,7 @@ class _Lexer:
             elif c == "$":
                 self.field_or_variable(T.VARIABLE)
             elif c == "'":
-                self.char(start)
+                self.quoted(start, "'", T.CHAR, "character constant")
             elif c == ".":
                 if start + 1 < len(src) and src[start + 1].isdigit():
                     self.number(start)
@@ -235,35 +235,22 @@ class _Lexer:
             raise self.err(self.pos, f"bad character {_rune(self.src[self.pos])}")
         self.emit(kind, start)
 
-    def quote(self, start: int) -> None:
+    def quoted(self, start: int, quote: str, kind: T, what: str) -> None:
+        """A "string" or 'c' constant: backslash escapes, no newline, closed on this line."""
         src, i = self.src, start + 1
         while True:
             if i >= len(src) or src[i] == "\n":
-                raise self.err(start, "unterminated quoted string")
+                raise self.err(start, f"unterminated {what}")
             if src[i] == "\\":
                 if i + 1 >= len(src) or src[i + 1] == "\n":
-                    raise self.err(start, "unterminated quoted string")
+                    raise self.err(start, f"unterminated {what}")
                 i += 2
                 continue
-            if src[i] == '"':
+            if src[i] == quote:
                 break
             i += 1
         self.pos = i + 1
-        self.emit(T.STRING, start)
-
-    def char(self, start: int) -> None:
-        src, i = self.src, start + 1
-        while True:
-            if i >= len(src) or src[i] == "\n":
-                raise self.err(start, "unterminated character constant")
-            if src[i] == "\\":
-                i += 2
-                continue
-            if src[i] == "'":
-                break
-            i += 1
-        self.pos = i + 1
-        self.emit(T.CHAR, start)
+        self.emit(kind, start)
 
     def number(self, start: int) -> None:
         src, i = self.src, start

@@ -16,7 +16,7 @@ import pytest
 from llmrt.runtime.errors import TemplateError
 from llmrt.runtime.gotemplate import OllamaTemplate, render_ollama
 
-from tests.runtime.gotemplate_oracle.oracle import Oracle, build_oracle
+from tests.runtime.gotemplate_oracle.oracle import Oracle, build_oracle, mismatch
 
 CHATML = """{{- range .Messages }}<|im_start|>{{ .Role }}
 {{ .Content }}<|im_end|>
@@ -242,18 +242,12 @@ def test_library_style_templates_match_go(oracle: Oracle) -> None:
     pairs = list(itertools.product(TEMPLATES.items(), CONVERSATIONS.items()))
     go = oracle.run([{"mode": "ollama", "template": t, **case}
                      for (_, t), (_, case) in pairs])
-    problems, rendered = [], 0
+    problems = []
     for ((tname, template), (cname, case)), want in zip(pairs, go, strict=True):
-        got = python_render(template, case)
-        if isinstance(want, str):
-            if not isinstance(got, TemplateError):
-                problems.append(f"{tname}/{cname}: Go fails ({want}), Python gave {got!r}")
-        elif isinstance(got, TemplateError):
-            problems.append(f"{tname}/{cname}: Go gives {want!r}, Python raised {got}")
-        elif got != want:
-            problems.append(f"{tname}/{cname}:\n  Go     {want!r}\n  Python {got!r}")
-        else:
-            rendered += 1
+        problem = mismatch(f"{tname}/{cname}", want, python_render(template, case))
+        if problem:
+            problems.append(problem)
+    rendered = sum(isinstance(w, bytes) for w in go)
     assert not problems, "\n".join(problems)
     assert rendered > len(pairs) * 3 // 4  # the cases render; they are not all errors
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from llmrt.runtime.errors import TemplateError
 from llmrt.runtime.gotemplate import OLLAMA_FUNCS, Template
 
-from tests.runtime.gotemplate_oracle.oracle import Oracle, build_oracle
+from tests.runtime.gotemplate_oracle.oracle import Oracle, build_oracle, mismatch
 
 DATA: dict[str, Any] = {
     "Name": "Ada", "Empty": "", "Zero": 0, "One": 1, "Neg": -7, "Big": 12345678901,
@@ -164,17 +164,9 @@ def compare(oracle: Oracle, sources: list[str], data: Any = DATA,
             missingkey: str = "default") -> list[str]:
     """Every mismatch, described; empty when all agree."""
     go = oracle.run([{"template": s, "data": data, "missingkey": missingkey} for s in sources])
-    problems = []
-    for source, want in zip(sources, go, strict=True):
-        got = python_render(source, data, missingkey)
-        if isinstance(want, str):
-            if not isinstance(got, TemplateError):
-                problems.append(f"{source!r}: Go fails ({want}) but Python gave {got!r}")
-        elif isinstance(got, TemplateError):
-            problems.append(f"{source!r}: Go gives {want!r} but Python raised {got}")
-        elif got != want:
-            problems.append(f"{source!r}: Go gives {want!r}, Python {got!r}")
-    return problems
+    found = (mismatch(repr(s), want, python_render(s, data, missingkey))
+             for s, want in zip(sources, go, strict=True))
+    return [p for p in found if p]
 
 
 @pytest.fixture(scope="module")

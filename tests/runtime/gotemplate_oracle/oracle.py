@@ -12,6 +12,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from llmrt.runtime.errors import TemplateError
+
 from tests.conftest import require_system
 
 HERE = Path(__file__).parent
@@ -46,3 +48,14 @@ def build_oracle() -> Oracle:
     if proc.returncode != 0:
         raise RuntimeError(f"go build failed: {proc.stderr.decode(errors='replace')}")
     return Oracle(binary)
+
+
+def mismatch(label: str, want: bytes | str, got: bytes | TemplateError) -> str | None:
+    """How Python's result differs from Go's (``want``: bytes, or Go's error text), or None.
+    A template Go refuses must raise TemplateError; one Go renders must match byte for byte."""
+    if isinstance(want, str):
+        return None if isinstance(got, TemplateError) else (
+            f"{label}: Go fails ({want}), Python gave {got!r}")
+    if isinstance(got, TemplateError):
+        return f"{label}: Go gives {want!r}, Python raised {got}"
+    return None if got == want else f"{label}:\n  Go     {want!r}\n  Python {got!r}"
