@@ -9,7 +9,8 @@
     ├── DecodeError             llama_decode failed (KV cache full, compute error)
     ├── ContextOverflow         the prompt does not fit the context window
     ├── SamplerError            invalid sampler options, bad grammar
-    ├── TemplateError           the chat template failed to render
+    ├── TemplateError           the chat template failed to parse or render (names line, column)
+    │   └── TemplateBudgetExceeded  a Go template ran past its time or output budget
     ├── ModelNotFound           a model name that the store/bundled list does not know
     ├── Cancelled               a generation stopped because its caller cancelled it
     ├── StoreError              the model store refused or could not complete an operation
@@ -65,6 +66,11 @@ class SamplerError(LlmrtError, ValueError):
 
 class TemplateError(LlmrtError, ValueError):
     """A chat template failed to render."""
+
+
+class TemplateBudgetExceeded(TemplateError):
+    """A Go template's execution ran past its time or output-size budget (a runaway loop or an
+    exploding template), so it was stopped."""
 
 
 class ModelNotFound(LlmrtError, LookupError):

@@ -1,0 +1,3 @@
+module llmrt.invalid/gotemplate_oracle
+
+go 1.19
