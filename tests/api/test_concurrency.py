@@ -79,7 +79,9 @@ def test_queue_overflow_is_503():
         # counting at temperature 0 runs the full 300 tokens (no early end of generation)
         body = {"model": "smollm2:135m", "prompt": "1, 2, 3, 4, 5,", "stream": True,
                 "options": {"num_predict": 300, "temperature": 0}}
-        with httpx.Client(timeout=60) as c, \
+        # generous timeouts: B waits for A's 300 tokens, which take minutes on a loaded 2-core
+        # machine (nothing here asserts on time)
+        with httpx.Client(timeout=600) as c, \
                 c.stream("POST", srv.url + "/api/generate", json=body) as a:
             lines = a.iter_lines()  # keep the iterator: dropping it closes the response
             next(lines)  # A is generating in the only slot for a few seconds
@@ -87,13 +89,13 @@ def test_queue_overflow_is_503():
 
             def waiting() -> None:
                 small = {**body, "stream": False, "options": {"num_predict": 2}}
-                replies.append(httpx.post(srv.url + "/api/generate", json=small, timeout=60))
+                replies.append(httpx.post(srv.url + "/api/generate", json=small, timeout=600))
 
             threads = [threading.Thread(target=waiting) for _ in range(2)]
             for t in threads:  # one of B and C fits the queue of 1, the other overflows
                 t.start()
             for t in threads:
-                t.join(60)
+                t.join(600)
         codes = sorted(r.status_code for r in replies)
         assert codes == [200, 503]
         busy = next(r for r in replies if r.status_code == 503)
