@@ -26,7 +26,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 import anyio.from_thread
 
@@ -39,8 +39,6 @@ from .engine.inprocess import InProcessEngine
 from .errors import Cancelled
 from .model import Model
 from .options import Options
-
-T = TypeVar("T")
 
 
 @dataclass(slots=True)
